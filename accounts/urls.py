@@ -1,0 +1,12 @@
+from django.urls import path
+
+from accounts import views
+
+app_name = "accounts"
+
+urlpatterns = [
+    path("account/", views.account, name="account"),
+    path("u/<str:handle>/", views.profile, name="profile"),
+    path("members/<int:pk>/", views.profile_by_id, name="profile_by_id"),
+    path("language/", views.set_language, name="set_language"),
+]

@@ -1,0 +1,3 @@
+"""Models of content."""
+
+from django.db import models  # noqa: F401

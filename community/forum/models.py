@@ -1,0 +1,3 @@
+"""Models of forum."""
+
+from django.db import models  # noqa: F401

@@ -1,0 +1,3 @@
+"""Models of loyalty."""
+
+from django.db import models  # noqa: F401

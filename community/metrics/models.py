@@ -1,0 +1,3 @@
+"""Models of metrics."""
+
+from django.db import models  # noqa: F401

@@ -1,0 +1,3 @@
+"""Models of events."""
+
+from django.db import models  # noqa: F401
