@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
 from accounts.models import AuditLog, MemberSettings, NotificationPreference, User
+from accounts.validation import handle_skeleton
 
 
 @admin.register(User)
@@ -17,6 +18,12 @@ class UserAdmin(BaseUserAdmin):
         ("Dates", {"fields": ("last_login", "date_joined", "last_seen_at", "deleted_at")}),
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
+
+    def save_model(self, request, obj, form, change) -> None:
+        # Keep the look-alike skeleton in step with a handle edited here (the unique constraint then guards).
+        obj.handle = obj.handle.lower() if obj.handle else None
+        obj.handle_skeleton = handle_skeleton(obj.handle) if obj.handle else None
+        super().save_model(request, obj, form, change)
 
 
 admin.site.register(NotificationPreference)

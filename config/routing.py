@@ -2,6 +2,9 @@
 
 from django.urls import path
 
+from community.live.consumers import LiveConsumer
+
 websocket_urlpatterns: list = [
-    # Filled in by community.realtime consumers (topic, list and member streams).
+    # One endpoint for every stream (topic, list, member, event): see community.live.consumers.
+    path("ws/", LiveConsumer.as_asgi()),
 ]

@@ -28,3 +28,4 @@ handler400 = "config.views.bad_request"
 handler403 = "config.views.permission_denied"
 handler404 = "config.views.page_not_found"
 handler500 = "config.views.server_error"
+handler429 = "config.views.rate_limited"  # allauth's rate limits (login, signup, password reset...) answer with it

@@ -7,21 +7,230 @@ that performed it, inside its transaction, with one call:
     record(member=user, kind="post.replied", subject=post)
 
 Recording appends one ledger row, bumps the member's daily roll-up and awards loyalty points from the rules
-table. `undo(...)` reverses the points of a recorded act whose cause was undone.
+table. `undo(...)` reverses the points of a recorded act whose cause was undone (an accepted answer revoked, a
+post deleted for abuse): it appends negative point entries and never deletes anything.
+
+Kinds are dotted lower-case names; the common ones are `community.metrics.models.Kind`. A kind without a
+roll-up column is still recorded and counted (in DailyActivity.extra and total).
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+import re
+from datetime import date, datetime
+from datetime import timezone as dt_timezone
 from typing import Any
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from community.metrics.models import (
+    CONTRIBUTION_KINDS,
+    ENGAGED_KINDS,
+    KIND_COLUMNS,
+    Campaign,
+    CampaignMember,
+    DailyActivity,
+    DigestBoost,
+    Participation,
+    SavedSegment,
+)
+
+KIND_PATTERN = re.compile(r"^[a-z][a-z_]*(\.[a-z][a-z_]*)+$")
+
+
+class MetricsError(ValueError):
+    """A metrics action that cannot be done."""
+
+
+def utc_day(at: datetime) -> date:
+    """The UTC calendar day an instant belongs to (roll-ups are per UTC day)."""
+    return at.astimezone(dt_timezone.utc).date() if timezone.is_aware(at) else at.date()
+
+
+def _subject_ref(subject: Any) -> tuple[ContentType | None, str]:
+    if subject is None:
+        return None, ""
+    if getattr(subject, "pk", None) is None:
+        raise MetricsError(_("The subject of a participation must be saved first."))
+    return ContentType.objects.get_for_model(subject, for_concrete_model=False), str(subject.pk)
+
+
+def _daily_increments(kind: str) -> dict[str, Any]:
+    updates: dict[str, Any] = {"total": F("total") + 1}
+    column = KIND_COLUMNS.get(kind)
+    if column:
+        updates[column] = F(column) + 1
+    if kind in CONTRIBUTION_KINDS:
+        updates["contributions"] = F("contributions") + 1
+    if kind in ENGAGED_KINDS:
+        updates["engaged"] = True
+    return updates
+
+
+def _daily_initial(kind: str) -> dict[str, Any]:
+    initial: dict[str, Any] = {"total": 1}
+    column = KIND_COLUMNS.get(kind)
+    if column:
+        initial[column] = 1
+    else:
+        initial["extra"] = {kind: 1}
+    if kind in CONTRIBUTION_KINDS:
+        initial["contributions"] = 1
+    if kind in ENGAGED_KINDS:
+        initial["engaged"] = True
+    return initial
+
+
+def daily_bump(*, member_id: int, day: date, kind: str) -> None:
+    """Add one act to the member's roll-up for `day`: one UPDATE with F() in the common case; concurrent
+    first acts of a day meet at the unique (member, day) constraint and the loser updates instead."""
+    rows = DailyActivity.objects.filter(member_id=member_id, day=day)
+    if KIND_COLUMNS.get(kind) is None:
+        # JSON counter: read-modify-write under the row lock.
+        row = rows.select_for_update().first()
+        if row is None:
+            try:
+                with transaction.atomic():
+                    DailyActivity.objects.create(member_id=member_id, day=day, **_daily_initial(kind))
+                return
+            except IntegrityError:
+                row = rows.select_for_update().get()
+        row.extra[kind] = int(row.extra.get(kind, 0)) + 1
+        row.total += 1
+        row.save(update_fields=["extra", "total"])
+        return
+    if rows.update(**_daily_increments(kind)):
+        return
+    try:
+        with transaction.atomic():
+            DailyActivity.objects.create(member_id=member_id, day=day, **_daily_initial(kind))
+    except IntegrityError:
+        rows.update(**_daily_increments(kind))
 
 
 def record(*, member, kind: str, subject: Any = None, at: datetime | None = None,
-           data: dict | None = None) -> None:
-    """Record one act of participation. (Placeholder until the metrics app lands its ledger.)"""
-    return None
+           data: dict | None = None) -> Participation | None:
+    """Record one act of participation inside the caller's transaction: ledger row, daily roll-up, loyalty
+    points (within the daily cap), tier promotion and badges. Returns the ledger row (None for anonymous)."""
+    if member is None or not getattr(member, "is_authenticated", False) or member.pk is None:
+        return None
+    kind = str(kind)
+    if len(kind) > 40 or not KIND_PATTERN.match(kind):
+        raise MetricsError(_("Unknown participation kind %(kind)r.") % {"kind": kind})
+    at = at or timezone.now()
+    day = utc_day(at)
+    subject_type, subject_id = _subject_ref(subject)
+
+    from community.loyalty import actions as loyalty
+
+    with transaction.atomic():
+        participation = Participation.objects.create(
+            member=member, kind=kind, subject_type=subject_type, subject_id=subject_id, occurred_at=at, day=day,
+            data=data or {},
+        )
+        daily_bump(member_id=member.pk, day=day, kind=kind)
+        points = loyalty.points_award_for_participation(participation=participation)
+        if points:
+            # Same transaction as the insert: the row is final when anyone else can see it.
+            Participation.objects.filter(pk=participation.pk).update(points=points)
+            participation.points = points
+            if points > 0:
+                loyalty.tier_refresh(member=member, allow_down=False)
+        loyalty.badges_check(member=member, kind=kind)
+    return participation
 
 
-def undo(*, member, kind: str, subject: Any) -> None:
-    """Reverse the points of a recorded act whose cause was undone (placeholder)."""
-    return None
+def undo(*, member, kind: str, subject: Any) -> int:
+    """Reverse the points of the recorded acts of `kind` on `subject` by `member` whose cause was undone.
+    Appends negative point entries (never deletes; the act stays in the ledger). Returns points removed."""
+    if member is None or member.pk is None:
+        return 0
+    subject_type, subject_id = _subject_ref(subject)
+    from community.loyalty import actions as loyalty
+
+    removed = 0
+    with transaction.atomic():
+        acts = Participation.objects.filter(member=member, kind=kind, subject_type=subject_type,
+                                            subject_id=subject_id, points__gt=0)
+        for participation in acts:
+            removed += loyalty.points_reverse_for_participation(participation=participation)
+    return removed
+
+
+# --- managers' actions from the reports -------------------------------------------------------------------
+
+def _require_dashboard(actor) -> None:
+    from django.core.exceptions import PermissionDenied
+
+    from accounts.roles import VIEW_DASHBOARD
+
+    if not actor.has_perm(VIEW_DASHBOARD):
+        raise PermissionDenied(_("You may not use the dashboard."))
+
+
+@transaction.atomic
+def segment_save(*, actor, name: str, member_ids: list[int], source: str = "", description: str = "") -> SavedSegment:
+    """Save members (e.g. at risk) as a named segment that newsletters can target."""
+    _require_dashboard(actor)
+    name = (name or "").strip()
+    if not name:
+        raise MetricsError(_("Give the segment a name."))
+    from accounts.models import User
+
+    segment = SavedSegment.objects.create(name=name[:120], description=description, source=source, created_by=actor)
+    segment.members.set(User.objects.reportable().filter(pk__in=member_ids))
+    from accounts.actions import audit
+
+    audit(actor=actor, action="metrics.segment.save", target=segment, members=len(member_ids))
+    return segment
+
+
+@transaction.atomic
+def digest_boost(*, actor, member_ids: list[int], reason: str = "") -> int:
+    """Ask the next digest to include these members. Returns how many were newly boosted."""
+    _require_dashboard(actor)
+    pending = set(DigestBoost.objects.pending().filter(member_id__in=member_ids).values_list("member_id", flat=True))
+    new = [DigestBoost(member_id=pk, reason=reason[:200], created_by=actor) for pk in member_ids if pk not in pending]
+    DigestBoost.objects.bulk_create(new, ignore_conflicts=True)
+    return len(new)
+
+
+@transaction.atomic
+def personal_message(*, actor, member, message: str) -> None:
+    """A manager's personal note to a member, delivered as a notification."""
+    _require_dashboard(actor)
+    message = (message or "").strip()
+    if not message:
+        raise MetricsError(_("Write a message."))
+    from community.notifications.actions import notify
+
+    notify(recipient=member, kind="loyalty", actor=actor, target=None, url="/",
+           data={"event": "personal_message", "message": message[:2000]})
+    from accounts.actions import audit
+
+    audit(actor=actor, action="metrics.personal_message", target=member)
+
+
+@transaction.atomic
+def campaign_start(*, actor, name: str, member_ids: list[int], holdout_percent: int = 20,
+                   description: str = "") -> Campaign:
+    """Start a win-back campaign: every member is assigned, by a stable hash, to treatment or holdout; the
+    treatment group is saved as a segment for newsletters. Uplift is measured by the campaign report."""
+    _require_dashboard(actor)
+    if not 0 < holdout_percent < 100:
+        raise MetricsError(_("The holdout must be between 1 and 99 percent."))
+    if not member_ids:
+        raise MetricsError(_("The campaign has no members."))
+    campaign = Campaign.objects.create(name=name[:120] or "Win-back", description=description,
+                                       holdout_percent=holdout_percent, created_by=actor)
+    rows = [CampaignMember(campaign=campaign, member_id=pk, holdout=campaign.assign(pk)) for pk in set(member_ids)]
+    CampaignMember.objects.bulk_create(rows, ignore_conflicts=True)
+    segment = segment_save(actor=actor, name=f"{campaign.name} (treatment)",
+                           member_ids=[r.member_id for r in rows if not r.holdout], source="campaign")
+    campaign.segment = segment
+    campaign.save(update_fields=["segment"])
+    return campaign

@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "community.forum",
     "community.notifications",
     "community.content",
+    "community.live",
     "events",
 ]
 
@@ -81,6 +82,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "accounts.middleware.MemberLocaleMiddleware",
+    "community.metrics.middleware.VisitMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -103,6 +105,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "config.context_processors.site",
+                "community.notifications.context_processors.unread_count",
             ],
         },
     },
@@ -268,6 +271,15 @@ X_FRAME_OPTIONS = "DENY"
 REALTIME_BACKLOG = int(env("REALTIME_BACKLOG", "500"))  # events kept per stream for catch-up
 REALTIME_MAX_FRAME_BYTES = 64 * 1024
 
+# --- Events ---------------------------------------------------------------------------------------------
+from datetime import timedelta as _timedelta  # noqa: E402
+
+# Reminders before an event starts (email + in-app), sent by `manage.py send_event_reminders` (run it every
+# few minutes); comma-separated minutes in the environment, e.g. EVENT_REMINDER_OFFSETS=1440,60.
+EVENT_REMINDER_OFFSETS = [_timedelta(minutes=int(m)) for m in env_list("EVENT_REMINDER_OFFSETS", ["1440", "60"])]
+EVENT_SURVEY_DELAY = _timedelta(hours=1)  # feedback survey this long after an event ends
+EVENT_COVER_MAX_BYTES = 5 * 1024 * 1024
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -276,3 +288,11 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+
+# --- Blog and newsletters (community.content) -----------------------------------------------------------
+NEWSLETTER_TRACKING = env_bool("NEWSLETTER_TRACKING", True)  # off: no open pixel, no rewritten links, anywhere
+NEWSLETTER_WEBHOOK_SECRET = env("NEWSLETTER_WEBHOOK_SECRET", "")  # X-Webhook-Secret of the bounce webhook
+NEWSLETTER_BATCH_SIZE = int(env("NEWSLETTER_BATCH_SIZE", "500"))  # recipients claimed and sent per batch
+NEWSLETTER_BATCHES_PER_TASK = int(env("NEWSLETTER_BATCHES_PER_TASK", "20"))
+NEWSLETTER_CLAIM_TIMEOUT = int(env("NEWSLETTER_CLAIM_TIMEOUT", "900"))  # seconds before 'sending' means 'unknown'
+CONTENT_DISCUSSION_CATEGORY = env("CONTENT_DISCUSSION_CATEGORY", "")  # forum category slug for article comments

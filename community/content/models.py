@@ -1,3 +1,0 @@
-"""Models of content."""
-
-from django.db import models  # noqa: F401

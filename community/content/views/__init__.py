@@ -1,0 +1,1 @@
+"""Views of the content app: thin (parse, call one action or selector, render)."""

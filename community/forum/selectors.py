@@ -1,0 +1,275 @@
+"""Reads of the forum. Every page is a fixed number of queries, whatever the number of rows it shows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.core.paginator import Page, Paginator
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery
+from django.http import Http404
+from django.utils import timezone
+
+from community.forum import permissions
+from community.forum.models import (
+    POSTS_PER_PAGE,
+    TOPICS_PER_PAGE,
+    Bookmark,
+    Category,
+    Draft,
+    Flag,
+    Post,
+    Reaction,
+    ReactionKind,
+    Subscription,
+    SubscriptionLevel,
+    Topic,
+    TopicReadState,
+)
+from community.forum.permissions import visible_category_ids  # noqa: F401  (the live layer imports it here)
+
+PERIODS = {"day": 1, "week": 7, "month": 30, "year": 365, "all": None}
+NEW_TOPIC_DAYS = 14
+
+
+def topic_visible_to(user, topic_id: int) -> bool:
+    """May `user` read topic `topic_id`? (The live layer asks before joining a topic stream.)"""
+    topic = Topic.objects.select_related("category").filter(pk=topic_id).first()
+    return topic is not None and permissions.can_view_topic(user, topic)
+
+
+def categories_for(user) -> list[Category]:
+    ids = visible_category_ids(user)
+    qs = Category.objects.ordered()
+    if ids is not None:
+        qs = qs.filter(pk__in=ids)
+    return list(qs)
+
+
+def category_for(user, slug: str) -> Category:
+    category = Category.objects.filter(slug=slug).first()
+    if category is None or not permissions.can_view_category(user, category):
+        raise Http404
+    return category
+
+
+# --- Topic lists -------------------------------------------------------------------------------------------
+
+def _with_member_state(qs: QuerySet, user) -> QuerySet:
+    if not (user and user.is_authenticated):
+        return qs
+    reads = TopicReadState.objects.filter(user=user, topic=OuterRef("pk"))
+    return qs.annotate(last_read=Subquery(reads.values("last_read_post_number")[:1]))
+
+
+def topic_list(user, *, kind: str = "latest", category: Category | None = None, tag: str | None = None,
+               period: str = "all", page: int | str = 1) -> Page:
+    """A page of topics: latest (pinned first), top (by reactions and replies in a period), unanswered."""
+    qs = Topic.objects.visible_to(user).filter(merged_into__isnull=True)
+    if category is not None:
+        qs = qs.filter(category=category)
+    if tag:
+        qs = qs.filter(tags__slug=tag)
+    if user and user.is_authenticated and category is None and kind == "latest":
+        muted = Subscription.objects.filter(user=user, topic=OuterRef("pk"), level=SubscriptionLevel.MUTED)
+        qs = qs.exclude(Exists(muted))
+    if kind == "top":
+        days = PERIODS.get(period, None)
+        if days:
+            qs = qs.filter(created_at__gte=timezone.now() - timedelta(days=days))
+        qs = qs.order_by("-like_count", "-reply_count", "-view_count", "-pk")
+    elif kind == "unanswered":
+        qs = qs.filter(reply_count=0, closed=False).order_by("-created_at", "-pk")
+    elif category is not None or kind == "latest":
+        qs = qs.order_by("-pinned", "-last_posted_at", "-pk")
+    qs = _with_member_state(qs, user).select_related("category", "author", "last_poster").prefetch_related("tags")
+    paginator = Paginator(qs, TOPICS_PER_PAGE)
+    return paginator.get_page(page)
+
+
+@dataclass
+class Tracking:
+    new: int = 0
+    unread: int = 0
+
+
+def tracking_counts(user) -> Tracking:
+    """'New' topics (recent, never opened) and 'unread' ones (opened, with posts after the last read)."""
+    if not (user and user.is_authenticated):
+        return Tracking()
+    since = max(user.date_joined, timezone.now() - timedelta(days=NEW_TOPIC_DAYS))
+    reads = TopicReadState.objects.filter(user=user, topic=OuterRef("pk"))
+    qs = Topic.objects.visible_to(user).filter(merged_into__isnull=True).exclude(author=user).annotate(
+        last_read=Subquery(reads.values("last_read_post_number")[:1]))
+    agg = qs.aggregate(
+        new=Count("pk", filter=Q(last_read__isnull=True, created_at__gte=since)),
+        unread=Count("pk", filter=Q(last_read__isnull=False, last_read__lt=F("last_post_number"))),
+    )
+    return Tracking(new=agg["new"] or 0, unread=agg["unread"] or 0)
+
+
+def unread_topics(user, *, page: int | str = 1) -> Page:
+    reads = TopicReadState.objects.filter(user=user, topic=OuterRef("pk"))
+    qs = (Topic.objects.visible_to(user).filter(merged_into__isnull=True)
+          .annotate(last_read=Subquery(reads.values("last_read_post_number")[:1]))
+          .filter(last_read__isnull=False, last_read__lt=F("last_post_number"))
+          .order_by("-last_posted_at").select_related("category", "author", "last_poster")
+          .prefetch_related("tags"))
+    return Paginator(qs, TOPICS_PER_PAGE).get_page(page)
+
+
+# --- The topic page ----------------------------------------------------------------------------------------
+
+@dataclass
+class TopicPage:
+    topic: Topic
+    posts: list[Post]
+    page: int
+    page_count: int
+    last_read: int | None
+    subscription_level: str
+    draft: str
+    moderator: bool
+    my_reactions: dict[int, set[str]] = field(default_factory=dict)
+    bookmarked: set[int] = field(default_factory=set)
+
+    @property
+    def first_unread(self) -> int | None:
+        if self.last_read is None or self.last_read >= self.topic.last_post_number:
+            return None
+        return self.last_read + 1
+
+    @property
+    def page_numbers(self) -> range:
+        return range(1, self.page_count + 1)
+
+    @property
+    def previous_page(self) -> int | None:
+        return self.page - 1 if self.page > 1 else None
+
+    @property
+    def next_page(self) -> int | None:
+        return self.page + 1 if self.page < self.page_count else None
+
+
+def page_of(number: int) -> int:
+    return max(1, (number - 1) // POSTS_PER_PAGE + 1)
+
+
+def topic_for(user, pk: int) -> Topic:
+    """The topic with the member's read state, subscription, draft and category-moderator flag, in one query."""
+    qs = Topic.objects.select_related("category", "author", "accepted_answer__author").prefetch_related("tags")
+    if user and user.is_authenticated:
+        permissions.load_permissions(user)
+        qs = qs.annotate(
+            last_read=Subquery(TopicReadState.objects.filter(user=user, topic=OuterRef("pk"))
+                               .values("last_read_post_number")[:1]),
+            subscription_level=Subquery(Subscription.objects.filter(user=user, topic=OuterRef("pk"))
+                                        .values("level")[:1]),
+            my_draft=Subquery(Draft.objects.filter(user=user, topic=OuterRef("pk")).values("raw")[:1]),
+            is_category_moderator=Exists(Category.moderators.through.objects.filter(
+                category_id=OuterRef("category_id"), user_id=user.pk)),
+        )
+    topic = qs.filter(pk=pk).first()
+    if topic is None:
+        raise Http404
+    if user and user.is_authenticated:
+        permissions.prime_category_moderator(user, topic.category_id, topic.is_category_moderator)
+    if topic.merged_into_id and permissions.can_view_category(user, topic.category):
+        return topic  # the view sends the reader on to the topic it was merged into
+    if not permissions.can_view_topic(user, topic):
+        raise Http404
+    return topic
+
+
+def topic_page(user, topic: Topic, *, page: int) -> TopicPage:
+    """Posts of one page (numbers (page-1)*20+1 .. page*20), with the viewer's reactions and bookmarks."""
+    page_count = topic.page_count
+    if page < 1 or page > page_count:
+        raise Http404
+    moderator = permissions.can_moderate(user, topic.category)
+    low, high = (page - 1) * POSTS_PER_PAGE + 1, page * POSTS_PER_PAGE
+    qs = Post.objects.filter(topic=topic, number__gte=low, number__lte=high).select_related(
+        "author", "reply_to__author").order_by("number")
+    if not moderator:
+        visible = Q(deleted_at__isnull=True, hidden=False, approved=True)
+        if user and user.is_authenticated:
+            visible |= Q(deleted_at__isnull=True, approved=False, author=user)
+        qs = qs.filter(visible)
+    authenticated = bool(user and user.is_authenticated)
+    if authenticated:
+        annotations = {
+            f"my_{kind}": Exists(Reaction.objects.filter(post=OuterRef("pk"), user=user, kind=kind))
+            for kind in ReactionKind.values
+        }
+        annotations["my_bookmark"] = Exists(Bookmark.objects.filter(post=OuterRef("pk"), user=user))
+        qs = qs.annotate(**annotations)
+    posts = list(qs)
+    my_reactions: dict[int, set[str]] = {}
+    bookmarked: set[int] = set()
+    for post in posts:
+        post.topic = topic
+        if authenticated:
+            my_reactions[post.pk] = {kind for kind in ReactionKind.values if getattr(post, f"my_{kind}")}
+            if post.my_bookmark:
+                bookmarked.add(post.pk)
+    return TopicPage(
+        topic=topic, posts=posts, page=page, page_count=page_count,
+        last_read=getattr(topic, "last_read", None),
+        subscription_level=getattr(topic, "subscription_level", None) or SubscriptionLevel.NORMAL,
+        draft=getattr(topic, "my_draft", None) or "", moderator=moderator,
+        my_reactions=my_reactions, bookmarked=bookmarked,
+    )
+
+
+def record_view(user, topic_page: TopicPage) -> None:
+    """Advance the member's read state to the last post shown (at most two writes, often none)."""
+    topic = topic_page.topic
+    shown = max((p.number for p in topic_page.posts), default=0)
+    if not (user and user.is_authenticated):
+        Topic.objects.filter(pk=topic.pk).update(view_count=F("view_count") + 1)
+        return
+    if topic_page.last_read is None:
+        TopicReadState.objects.bulk_create(
+            [TopicReadState(user=user, topic=topic, last_read_post_number=shown)], ignore_conflicts=True)
+        Topic.objects.filter(pk=topic.pk).update(view_count=F("view_count") + 1)
+    elif shown > topic_page.last_read:
+        TopicReadState.objects.filter(user=user, topic=topic, last_read_post_number__lt=shown).update(
+            last_read_post_number=shown, updated_at=timezone.now())
+
+
+def post_for(user, pk: int) -> Post:
+    """A post by id the member may see (for forms acting on it), or 404."""
+    post = Post.objects.select_related("topic__category", "author", "topic__author").filter(pk=pk).first()
+    if post is None or not permissions.can_view_post(user, post):
+        raise Http404
+    return post
+
+
+# --- Bookmarks, review queue, audit log --------------------------------------------------------------------
+
+def bookmarks_of(user, *, page: int | str = 1) -> Page:
+    ids = visible_category_ids(user)
+    qs = Bookmark.objects.filter(user=user, post__deleted_at__isnull=True, post__topic__deleted_at__isnull=True)
+    if ids is not None:
+        qs = qs.filter(post__topic__category_id__in=ids)
+    qs = qs.select_related("post__topic__category", "post__author").order_by("-created_at")
+    return Paginator(qs, TOPICS_PER_PAGE).get_page(page)
+
+
+def review_queue(user, *, page: int | str = 1) -> Page:
+    """Posts waiting for a moderator: held for approval, or with open flags (auto-hidden ones included)."""
+    open_flags = Flag.objects.open().filter(post=OuterRef("pk"))
+    qs = Post.objects.filter(deleted_at__isnull=True).filter(Q(approved=False) | Q(Exists(open_flags)))
+    if not permissions.is_global_moderator(user):
+        qs = qs.filter(topic__category__moderators=user)
+    qs = (qs.select_related("topic__category", "author").prefetch_related("flags__user")
+          .order_by("created_at"))
+    return Paginator(qs, TOPICS_PER_PAGE).get_page(page)
+
+
+def audit_log(*, page: int | str = 1) -> Page:
+    from accounts.models import AuditLog
+
+    qs = AuditLog.objects.filter(action__startswith="forum.").select_related("actor").order_by("-created_at")
+    return Paginator(qs, 50).get_page(page)

@@ -1,0 +1,420 @@
+"""The one websocket endpoint, /ws/: subscribe to streams, catch up, receive live events.
+
+Protocol (JSON text frames):
+
+client -> server
+    {"type": "subscribe", "stream": "topic.12", "last_id": 41}   last_id optional (null: from now on)
+    {"type": "unsubscribe", "stream": "topic.12"}
+    {"type": "typing", "stream": "topic.12"}                      members only, rate limited
+    {"type": "ping"}
+
+server -> client
+    {"type": "event", "stream": "topic.12", "id": 42, "event": {"type": "forum.post", "op": "add", ...}}
+        id is the stream's increasing id (null for ephemeral events: typing, readers, badge snapshots)
+    {"type": "subscribed", "stream": "topic.12", "last_id": 45}   after the catch-up: the client is at 45
+    {"type": "resync", "stream": "topic.12", "last_id": 990}      too far behind: reload, continue from 990
+    {"type": "revoked", "stream": "topic.12"}                     access was taken away; no more events
+    {"type": "error", "code": "forbidden|unknown_stream|malformed|unknown_type|rate_limited|...", ...}
+    {"type": "pong"}
+
+The consumer is thin: it authenticates (AuthMiddlewareStack), checks permission (community.live.access, in a
+thread through database_sync_to_async), joins groups and forwards. It never writes to the database. Catch-up
+sends the backlog after last_id in order; live events that arrive meanwhile are buffered and everything is
+de-duplicated by id, so each event arrives once. A live event whose id skips ahead (a lost or reordered
+pub/sub message) makes the consumer fetch the missing ids from the backlog first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import random
+import time
+from dataclasses import dataclass, field
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+
+from community import realtime
+from community.live import access, presence, selectors
+
+log = logging.getLogger(__name__)
+
+MAX_STREAMS = 20
+TYPING_INTERVAL = 3.0  # seconds between two typing events of one socket on one stream
+TYPING_TTL = 6  # seconds a client shows "X is typing..." without a new typing event
+HEARTBEAT = 20.0  # seconds between presence refreshes
+MEMBER_PRESENCE_TTL = 60
+MESSAGE_BURST = 20  # client frames allowed at once ...
+MESSAGE_RATE = 5.0  # ... refilled at this many per second
+FLOOD_CLOSE_AFTER = 20  # rate-limited frames in a row before the socket is closed
+ANONYMOUS_ACCESS_TTL = 2.0  # anonymous sockets share their permission checks for this long (per process)
+
+CLOSE_TOO_BIG = 1009
+CLOSE_POLICY = 1008
+CLOSE_NOT_ALLOWED = 4003
+
+
+def _setting(name: str, default: float) -> float:
+    return float(getattr(settings, name, default))
+
+
+@dataclass
+class Subscription:
+    stream: realtime.Stream
+    category_ids: frozenset[int] | None = None
+    cursor: int = 0
+    catching_up: bool = True
+    buffer: list[dict] = field(default_factory=list)
+    topic_visibility: dict[int, bool] = field(default_factory=dict)
+
+
+class _TokenBucket:
+    __slots__ = ("tokens", "updated")
+
+    def __init__(self) -> None:
+        self.tokens = float(MESSAGE_BURST)
+        self.updated = time.monotonic()
+
+    def take(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(float(MESSAGE_BURST), self.tokens + (now - self.updated) * MESSAGE_RATE)
+        self.updated = now
+        if self.tokens < 1:
+            return False
+        self.tokens -= 1
+        return True
+
+
+_anonymous_access: dict[str, tuple[float, access.Access]] = {}
+
+
+class LiveConsumer(AsyncWebsocketConsumer):
+    """One socket per browser tab, any number of streams on it."""
+
+    # --- connection -------------------------------------------------------------------------------------
+
+    async def connect(self) -> None:
+        from django.contrib.auth.models import AnonymousUser
+
+        self.user = self.scope.get("user") or AnonymousUser()
+        self.subs: dict[str, Subscription] = {}
+        self.member_group: str | None = None
+        self.bucket = _TokenBucket()
+        self.flood = 0
+        self.typing_at: dict[str, float] = {}
+        self.recheck_lock = asyncio.Lock()
+        self.housekeeping: asyncio.Task | None = None
+        self.closed = False
+        if self.user.is_authenticated and not access.member_may_connect(self.user):
+            await self.close(code=CLOSE_NOT_ALLOWED)
+            return
+        await self.accept()
+        if self.user.is_authenticated:
+            # Always on the member's own group, for access.changed (the client may not subscribe to it).
+            self.member_group = realtime.group_name(realtime.member_stream(self.user.pk))
+            await self.channel_layer.group_add(self.member_group, self.channel_name)
+            await presence.mark_member_online(self.user.pk, MEMBER_PRESENCE_TTL)
+        self.housekeeping = asyncio.get_running_loop().create_task(self._housekeeping())
+
+    async def disconnect(self, code) -> None:
+        self.closed = True
+        task = getattr(self, "housekeeping", None)
+        if task is not None:
+            task.cancel()
+        for stream in list(getattr(self, "subs", {})):
+            await self._drop(stream)
+        if getattr(self, "member_group", None):
+            await self.channel_layer.group_discard(self.member_group, self.channel_name)
+
+    async def dispatch(self, message) -> None:
+        # Channels closes old database connections before every message (a thread hop each); live events
+        # never touch the database, and every database call here goes through database_sync_to_async, which
+        # does that itself. Unknown channel-layer messages are ignored rather than crashing the socket.
+        handler = getattr(self, message.get("type", "").replace(".", "_"), None) if isinstance(message, dict) else None
+        if handler is None or message["type"].startswith("_"):
+            log.warning("live: ignored message of type %r", message.get("type") if isinstance(message, dict) else None)
+            return
+        await handler(message)
+
+    # --- client frames ----------------------------------------------------------------------------------
+
+    async def receive(self, text_data=None, bytes_data=None) -> None:
+        limit = int(getattr(settings, "REALTIME_MAX_FRAME_BYTES", 64 * 1024))
+        size = len(bytes_data or b"") if text_data is None else len(text_data.encode("utf-8", "surrogatepass"))
+        if size > limit:
+            await self.close(code=CLOSE_TOO_BIG)
+            return
+        if not self.bucket.take():
+            self.flood += 1
+            if self.flood >= FLOOD_CLOSE_AFTER:
+                await self.close(code=CLOSE_POLICY)
+            else:
+                await self._error("rate_limited")
+            return
+        self.flood = 0
+        if text_data is None:
+            await self._error("malformed", detail="text frames only")
+            return
+        try:
+            message = json.loads(text_data)
+        except ValueError:
+            await self._error("malformed", detail="invalid JSON")
+            return
+        if not isinstance(message, dict) or not isinstance(message.get("type"), str):
+            await self._error("malformed", detail="a JSON object with a type is expected")
+            return
+        handler = {
+            "subscribe": self._subscribe,
+            "unsubscribe": self._unsubscribe,
+            "typing": self._typing,
+            "ping": self._ping,
+        }.get(message["type"])
+        if handler is None:
+            await self._error("unknown_type")
+            return
+        try:
+            await handler(message)
+        except Exception:  # noqa: BLE001 - the client gets an error frame, never a traceback
+            log.exception("live: %s failed", message["type"])
+            await self._error("server_error")
+
+    async def _ping(self, message: dict) -> None:
+        await self._send_json({"type": "pong"})
+
+    async def _subscribe(self, message: dict) -> None:
+        stream = realtime.parse_stream(message.get("stream"))
+        if stream is None:
+            await self._error("unknown_stream")
+            return
+        last_id = message.get("last_id")
+        if last_id is not None and (isinstance(last_id, bool) or not isinstance(last_id, int) or last_id < 0):
+            await self._error("malformed", stream=stream.name, detail="last_id must be a whole number")
+            return
+        if stream.name in self.subs:
+            await self._error("already_subscribed", stream=stream.name)
+            return
+        if len(self.subs) >= MAX_STREAMS:
+            await self._error("too_many_streams", stream=stream.name)
+            return
+        allowed = await self._access(stream, fresh=False)
+        if not allowed.allowed:
+            await self._error("forbidden", stream=stream.name)
+            return
+        if stream.name in self.subs or self.closed:  # a second subscribe raced this one
+            return
+        sub = Subscription(stream=stream, category_ids=allowed.category_ids)
+        self.subs[stream.name] = sub
+        # Join first, then read the backlog: whatever commits in between arrives live and is de-duplicated.
+        await self.channel_layer.group_add(realtime.group_name(stream.name), self.channel_name)
+        if last_id is None:
+            sub.cursor = await database_sync_to_async(selectors.stream_head)(stream.name)
+        else:
+            backlog = await database_sync_to_async(selectors.backlog_after)(stream.name, last_id)
+            if self.subs.get(stream.name) is not sub:
+                return
+            if backlog.resync:
+                sub.cursor = backlog.head
+                await self._send_json({"type": "resync", "stream": stream.name, "last_id": backlog.head})
+            else:
+                sub.cursor = last_id
+                for stored in backlog.events:
+                    await self._deliver_stored(sub, stored)
+        if self.subs.get(stream.name) is not sub:
+            return
+        sub.catching_up = False
+        await self._send_json({"type": "subscribed", "stream": stream.name, "last_id": sub.cursor})
+        buffered, sub.buffer = sub.buffer, []
+        for buffered_message in sorted(buffered, key=lambda m: (m.get("id") is not None, m.get("id") or 0)):
+            await self._on_live(sub, buffered_message)
+        await self._after_subscribe(sub)
+
+    async def _after_subscribe(self, sub: Subscription) -> None:
+        if sub.stream.kind == "topic":
+            await presence.join(sub.stream.name, presence.reader_key(self.user, self.channel_name))
+            await presence.announce_soon(sub.stream.name)
+        elif sub.stream.kind == "member":
+            unread = await database_sync_to_async(access.unread_notifications)(self.user)
+            if unread is not None:
+                # Counts are re-synced on every (re)connect: a snapshot, not a stored event.
+                snapshot = {"type": "notifications.notification", "op": "change", "unread": unread}
+                await self.send(text_data=realtime.frame_text(sub.stream.name, None, json.dumps(snapshot)))
+
+    async def _unsubscribe(self, message: dict) -> None:
+        stream = message.get("stream")
+        if not isinstance(stream, str) or stream not in self.subs:
+            await self._error("not_subscribed")
+            return
+        await self._drop(stream)
+        await self._send_json({"type": "unsubscribed", "stream": stream})
+
+    async def _drop(self, stream: str) -> None:
+        sub = self.subs.pop(stream, None)
+        if sub is None:
+            return
+        # The member's own group stays joined for access.changed while the socket is open.
+        if realtime.group_name(stream) != self.member_group or self.closed:
+            await self.channel_layer.group_discard(realtime.group_name(stream), self.channel_name)
+        if sub.stream.kind == "topic":
+            try:
+                await presence.leave(stream, presence.reader_key(self.user, self.channel_name))
+                await presence.announce_soon(stream)
+            except Exception:  # noqa: BLE001 - presence is best effort
+                log.exception("live: presence leave failed")
+
+    async def _typing(self, message: dict) -> None:
+        stream = message.get("stream")
+        sub = self.subs.get(stream) if isinstance(stream, str) else None
+        if not self.user.is_authenticated or sub is None or sub.stream.kind != "topic" or self.user.is_silenced():
+            await self._error("forbidden", stream=stream if isinstance(stream, str) and len(stream) <= 40 else None)
+            return
+        now = time.monotonic()
+        if now - self.typing_at.get(stream, -TYPING_INTERVAL) < TYPING_INTERVAL:
+            await self._error("rate_limited", stream=stream)
+            return
+        self.typing_at[stream] = now
+        await realtime.apublish(stream, {
+            "type": "live.typing", "op": "add", "member_id": self.user.pk, "name": self.user.name,
+            "expires_in": TYPING_TTL,
+        }, exclude_channel=self.channel_name)
+
+    # --- events from the channel layer ------------------------------------------------------------------
+
+    async def live_event(self, message: dict) -> None:
+        stream = message.get("stream")
+        if message.get("event_type") == realtime.ACCESS_CHANGED and self.member_group \
+                and realtime.group_name(stream) == self.member_group:
+            asyncio.get_running_loop().create_task(self._recheck(fresh=True))
+        sub = self.subs.get(stream)
+        if sub is None:
+            return
+        if sub.catching_up:
+            sub.buffer.append(message)
+            return
+        await self._on_live(sub, message)
+
+    async def _on_live(self, sub: Subscription, message: dict) -> None:
+        seq = message.get("id")
+        if seq is None:  # ephemeral
+            if message.get("exclude") != self.channel_name:
+                await self.send(text_data=message["text"])
+            return
+        if seq <= sub.cursor:
+            return  # already delivered (catch-up, or a duplicate)
+        if seq > sub.cursor + 1:
+            await self._fill_gap(sub, seq)
+            if self.subs.get(sub.stream.name) is not sub or seq <= sub.cursor:
+                return
+        sub.cursor = seq
+        if await self._visible(sub, message.get("category_id"), message.get("topic_id")):
+            await self.send(text_data=message["text"])
+
+    async def _fill_gap(self, sub: Subscription, seq: int) -> None:
+        """Ids are gapless: a skipped id was lost or reordered in transit, and is in the backlog."""
+        missing = await database_sync_to_async(selectors.events_between)(sub.stream.name, sub.cursor, seq)
+        if self.subs.get(sub.stream.name) is not sub:
+            return
+        if missing is None:
+            sub.cursor = seq - 1
+            await self._send_json({"type": "resync", "stream": sub.stream.name, "last_id": seq - 1})
+            return
+        for stored in missing:
+            if stored.seq > sub.cursor:
+                await self._deliver_stored(sub, stored)
+
+    async def _deliver_stored(self, sub: Subscription, stored: selectors.StoredEvent) -> None:
+        sub.cursor = max(sub.cursor, stored.seq)
+        if await self._visible(sub, stored.category_id, stored.topic_id):
+            text = json.dumps(stored.payload, separators=(",", ":"), ensure_ascii=False)
+            await self.send(text_data=realtime.frame_text(sub.stream.name, stored.seq, text))
+
+    async def _visible(self, sub: Subscription, category_id: int | None, topic_id: int | None) -> bool:
+        """List streams deliver only events about what this member may read."""
+        if not sub.stream.is_list:
+            return True
+        if category_id is not None:
+            return sub.category_ids is None or category_id in sub.category_ids
+        if topic_id is not None:
+            known = sub.topic_visibility.get(topic_id)
+            if known is None:
+                known = await database_sync_to_async(access.topic_visible)(self.user, topic_id)
+                sub.topic_visibility[topic_id] = known
+            return known
+        return True
+
+    # --- permission re-checks and heartbeats -----------------------------------------------------------
+
+    async def _access(self, stream: realtime.Stream, *, fresh: bool) -> access.Access:
+        if self.user.is_authenticated:
+            return await database_sync_to_async(access.stream_access)(self.user, stream)
+        now = time.monotonic()
+        cached = _anonymous_access.get(stream.name)
+        if not fresh and cached is not None and cached[0] > now:
+            return cached[1]
+        result = await database_sync_to_async(access.stream_access)(self.user, stream)
+        _anonymous_access[stream.name] = (now + ANONYMOUS_ACCESS_TTL, result)
+        if len(_anonymous_access) > 10_000:
+            _anonymous_access.clear()
+        return result
+
+    async def _housekeeping(self) -> None:
+        interval = _setting("REALTIME_RECHECK_SECONDS", 5.0)
+        next_heartbeat = time.monotonic() + HEARTBEAT
+        try:
+            while not self.closed:
+                await asyncio.sleep(interval * random.uniform(0.8, 1.0))
+                await self._recheck(fresh=False)
+                if time.monotonic() >= next_heartbeat and not self.closed:
+                    next_heartbeat = time.monotonic() + HEARTBEAT
+                    await self._heartbeat()
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # noqa: BLE001
+            log.exception("live: housekeeping stopped")
+
+    async def _heartbeat(self) -> None:
+        if self.user.is_authenticated:
+            await presence.mark_member_online(self.user.pk, MEMBER_PRESENCE_TTL)
+        for sub in list(self.subs.values()):
+            if sub.stream.kind == "topic":
+                await presence.join(sub.stream.name, presence.reader_key(self.user, self.channel_name))
+
+    async def _recheck(self, *, fresh: bool) -> None:
+        """Access again, for every stream: a member removed from a role or suspended stops receiving."""
+        async with self.recheck_lock:
+            if self.closed:
+                return
+            subs = dict(self.subs)
+            if self.user.is_authenticated:
+                result = await database_sync_to_async(access.recheck)(self.user, [s.stream for s in subs.values()])
+                if result is None:
+                    self.closed = True
+                    await self._send_json({"type": "error", "code": "not_allowed"})
+                    await self.close(code=CLOSE_NOT_ALLOWED)
+                    return
+                self.user, results = result
+            else:
+                results = {name: await self._access(sub.stream, fresh=fresh) for name, sub in subs.items()}
+            for name, sub in subs.items():
+                if self.subs.get(name) is not sub:
+                    continue
+                current = results[name]
+                if not current.allowed:
+                    await self._drop(name)
+                    await self._send_json({"type": "revoked", "stream": name})
+                else:
+                    sub.category_ids = current.category_ids
+                    sub.topic_visibility.clear()
+
+    # --- helpers ----------------------------------------------------------------------------------------
+
+    async def _send_json(self, content: dict) -> None:
+        if not self.closed or content.get("type") == "error":
+            await self.send(text_data=json.dumps(content, separators=(",", ":")))
+
+    async def _error(self, code: str, **extra) -> None:
+        frame = {"type": "error", "code": code}
+        frame.update({key: value for key, value in extra.items() if value is not None})
+        await self._send_json(frame)

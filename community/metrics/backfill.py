@@ -1,0 +1,125 @@
+"""Backfill: import acts recorded before the ledger existed (forum and events tables, when those apps have
+them) and rebuild DailyActivity from the ledger. Idempotent: an act already in the ledger (same member, kind
+and subject) is not imported twice, and the roll-up is recomputed, not incremented."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from datetime import timezone as dt_timezone
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import transaction
+from django.db.models import Count
+
+from community.metrics.models import CONTRIBUTION_KINDS, ENGAGED_KINDS, KIND_COLUMNS, DailyActivity, Participation
+from community.metrics.reports.sources import model
+
+BATCH = 2000
+
+
+def _source_acts() -> Iterator[tuple[int, str, object, object]]:
+    """(member id, kind, subject instance, occurred_at) from the other apps' tables, when they exist."""
+    Topic = model("forum", "Topic", "author", "created_at", "deleted_at")
+    Post = model("forum", "Post", "topic", "author", "number", "created_at", "deleted_at")
+    Reaction = model("forum", "Reaction", "post", "user", "created_at")
+    if Topic is not None:
+        for topic in Topic.objects.filter(author__isnull=False, deleted_at__isnull=True).only("author_id",
+                                                                                              "created_at").iterator():
+            yield topic.author_id, "topic.created", topic, topic.created_at
+    if Post is not None:
+        posts = Post.objects.filter(author__isnull=False, deleted_at__isnull=True, number__gt=1)
+        for post in posts.only("author_id", "created_at").iterator():
+            yield post.author_id, "post.replied", post, post.created_at
+        if Topic is not None and "accepted_answer" in {f.name for f in Topic._meta.get_fields()}:
+            accepted = Post.objects.filter(pk__in=Topic.objects.filter(accepted_answer__isnull=False)
+                                           .values("accepted_answer"), author__isnull=False)
+            for post in accepted.only("author_id", "created_at").iterator():
+                yield post.author_id, "answer.accepted", post, post.created_at
+    if Reaction is not None:
+        for reaction in Reaction.objects.select_related("post").only("user_id", "created_at", "post__author_id"
+                                                                     ).iterator():
+            yield reaction.user_id, "reaction.given", reaction, reaction.created_at
+            if reaction.post.author_id and reaction.post.author_id != reaction.user_id:
+                yield reaction.post.author_id, "reaction.received", reaction, reaction.created_at
+    RSVP = model("events", "RSVP", "event", "member", "status", "attendance", "created_at")
+    if RSVP is not None:
+        for rsvp in RSVP.objects.select_related("event").only("member_id", "status", "attendance", "created_at",
+                                                              "checked_in_at", "event__starts_at").iterator():
+            if rsvp.status in ("going", "waitlisted", "interested"):
+                yield rsvp.member_id, "event.rsvp", rsvp, rsvp.created_at
+            if rsvp.attendance == "attended":
+                yield rsvp.member_id, "event.attended", rsvp, rsvp.checked_in_at or rsvp.event.starts_at
+    Feedback = model("events", "EventFeedback", "member", "created_at")
+    if Feedback is not None:
+        for feedback in Feedback.objects.filter(member__isnull=False).only("member_id", "created_at").iterator():
+            yield feedback.member_id, "survey.answered", feedback, feedback.created_at
+
+
+def import_sources(*, stdout=None) -> int:
+    """Append ledger rows for acts found in the forum and events tables but not yet in the ledger."""
+    known: set[tuple[int, str, int, str]] = set(
+        Participation.objects.exclude(subject_type=None).values_list("member_id", "kind", "subject_type_id", "subject_id")
+    )
+    batch: list[Participation] = []
+    added = 0
+    for member_id, kind, subject, at in _source_acts():
+        ct = ContentType.objects.get_for_model(subject, for_concrete_model=False)
+        key = (member_id, kind, ct.pk, str(subject.pk))
+        if key in known:
+            continue
+        known.add(key)
+        batch.append(Participation(member_id=member_id, kind=kind, subject_type=ct, subject_id=str(subject.pk),
+                                   occurred_at=at, day=at.astimezone(dt_timezone.utc).date(),
+                                   data={"backfill": True}))
+        if len(batch) >= BATCH:
+            Participation.objects.bulk_create(batch)
+            added += len(batch)
+            batch = []
+    Participation.objects.bulk_create(batch)
+    added += len(batch)
+    if stdout:
+        stdout.write(f"imported {added} acts from the forum and events tables")
+    return added
+
+
+@transaction.atomic
+def rebuild_daily(*, since: date | None = None, stdout=None) -> int:
+    """Recompute DailyActivity from the ledger (all days, or days from `since`), grouping in the database."""
+    rows = DailyActivity.objects.all()
+    ledger = Participation.objects.all()
+    if since:
+        rows = rows.filter(day__gte=since)
+        ledger = ledger.filter(day__gte=since)
+    rows.delete()
+    grouped = ledger.order_by().values("member_id", "day", "kind").annotate(n=Count("pk")).order_by("member_id", "day")
+    batch: list[DailyActivity] = []
+    current: DailyActivity | None = None
+    written = 0
+    for item in grouped.iterator(chunk_size=5000):
+        if current is None or (current.member_id, current.day) != (item["member_id"], item["day"]):
+            if current is not None:
+                batch.append(current)
+            current = DailyActivity(member_id=item["member_id"], day=item["day"], extra={})
+        kind, n = item["kind"], item["n"]
+        current.total += n
+        column = KIND_COLUMNS.get(kind)
+        if column:
+            setattr(current, column, getattr(current, column) + n)
+        else:
+            current.extra[kind] = current.extra.get(kind, 0) + n
+        if kind in CONTRIBUTION_KINDS:
+            current.contributions += n
+        if kind in ENGAGED_KINDS:
+            current.engaged = True
+        if len(batch) >= BATCH:
+            DailyActivity.objects.bulk_create(batch)
+            written += len(batch)
+            batch = []
+    if current is not None:
+        batch.append(current)
+    DailyActivity.objects.bulk_create(batch)
+    written += len(batch)
+    if stdout:
+        stdout.write(f"rebuilt {written} daily roll-up rows")
+    return written

@@ -1,0 +1,164 @@
+"""Activity reports: active and engaged members, stickiness, new members and contributors, repeat rate."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime, timedelta
+from datetime import timezone as dt_timezone
+
+from django.db.models import Count, Q
+from django.db.models.functions import Trunc
+from django.utils.translation import gettext_lazy as _
+
+from community.metrics.models import DailyActivity
+from community.metrics.reports.base import (
+    Chart,
+    Column,
+    Report,
+    fetch,
+    index_to_start,
+    members,
+    members_sql,
+    period_label,
+    period_start,
+    periods,
+    ratio,
+    sql_period_index,
+)
+
+
+def _activity(filters):
+    return DailyActivity.objects.filter(day__gte=filters.start, day__lte=filters.end,
+                                        member_id__in=members(filters).values("pk"))
+
+
+class ActiveMembers(Report):
+    slug = "active"
+    title = _("Active members")
+    description = _("Members who did anything (a visit counts) per period; engaged ones posted, reacted or "
+                    "attended; contributors posted.")
+    definition = "active"
+    columns = [Column("label", _("Period"), "text"), Column("active", _("Active")),
+               Column("engaged", _("Engaged")), Column("contributors", _("Contributors"))]
+    chart = Chart("line", x="label", series=["active", "engaged", "contributors"])
+
+    def run(self):
+        f = self.params
+        grouped = {
+            row["period"]: row
+            for row in _activity(f).annotate(period=Trunc("day", f.grain)).values("period").annotate(
+                active=Count("member_id", distinct=True),
+                engaged=Count("member_id", distinct=True, filter=Q(engaged=True)),
+                contributors=Count("member_id", distinct=True, filter=Q(contributions__gt=0)),
+            ).order_by("period")
+        }
+        rows = []
+        for start in periods(f.start, f.end, f.grain):
+            row = grouped.get(start, {})
+            rows.append({"period": start, "label": period_label(start, f.grain), "active": row.get("active", 0),
+                         "engaged": row.get("engaged", 0), "contributors": row.get("contributors", 0)})
+        return rows
+
+
+class Stickiness(Report):
+    slug = "stickiness"
+    title = _("Stickiness (DAU/MAU)")
+    description = _("Average daily active members divided by the month's active members.")
+    definition = "stickiness"
+    columns = [Column("label", _("Month"), "text"), Column("avg_dau", _("Average DAU"), "float"),
+               Column("mau", _("MAU")), Column("stickiness", _("DAU/MAU %"), "pct")]
+    chart = Chart("bar", x="label", series=["stickiness"])
+
+    def run(self):
+        f = self.params
+        daily = dict(_activity(f).values("day").annotate(n=Count("member_id")).values_list("day", "n"))
+        monthly = dict(
+            _activity(f).annotate(period=Trunc("day", "month")).values("period")
+            .annotate(n=Count("member_id", distinct=True)).values_list("period", "n")
+        )
+        sums: dict = defaultdict(int)
+        for day, n in daily.items():
+            sums[period_start(day, "month")] += n
+        rows = []
+        for month in periods(f.start, f.end, "month"):
+            # Days of this month inside the range (the divisor of the average).
+            first = max(month, f.start)
+            last = min(f.end, (month.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1))
+            days = (last - first).days + 1
+            avg = sums[month] / days if days > 0 else 0
+            mau = monthly.get(month, 0)
+            rows.append({"period": month, "label": period_label(month, "month"), "avg_dau": round(avg, 2),
+                         "mau": mau, "stickiness": ratio(avg, mau)})
+        return rows
+
+
+class Growth(Report):
+    slug = "growth"
+    title = _("New members and new contributors")
+    description = _("Members who joined in the period; members whose first post (ever) was in the period.")
+    definition = "growth"
+    columns = [Column("label", _("Period"), "text"), Column("new_members", _("New members")),
+               Column("new_contributors", _("New contributors"))]
+    chart = Chart("bar", x="label", series=["new_members", "new_contributors"])
+
+    def run(self):
+        f = self.params
+        start = datetime(f.start.year, f.start.month, f.start.day, tzinfo=dt_timezone.utc)
+        end = datetime(f.end.year, f.end.month, f.end.day, tzinfo=dt_timezone.utc) + timedelta(days=1)
+        joined = {
+            (p.date() if isinstance(p, datetime) else p): n
+            for p, n in members(f).filter(date_joined__gte=start, date_joined__lt=end)
+            .annotate(period=Trunc("date_joined", f.grain, tzinfo=dt_timezone.utc)).values("period")
+            .annotate(n=Count("pk")).values_list("period", "n")
+        }
+        msql, mparams = members_sql(f)
+        idx = sql_period_index(f.grain, "t.first_day")
+        first = dict(fetch(
+            f"SELECT {idx} AS idx, COUNT(*) FROM ("
+            f" SELECT da.member_id, MIN(da.day) AS first_day FROM metrics_dailyactivity da"
+            f" WHERE da.contributions > %s AND da.member_id IN ({msql}) GROUP BY da.member_id"
+            f") t WHERE t.first_day >= %s AND t.first_day <= %s GROUP BY {idx}",
+            (0, *mparams, f.start, f.end),
+        ))
+        from community.metrics.reports.base import period_index
+
+        rows = []
+        for p in periods(f.start, f.end, f.grain):
+            rows.append({"period": p, "label": period_label(p, f.grain), "new_members": joined.get(p, 0),
+                         "new_contributors": first.get(period_index(p, f.grain), 0)})
+        return rows
+
+
+class RepeatParticipation(Report):
+    slug = "repeat"
+    title = _("Repeat participation")
+    description = _("Of the members who engaged in a period, the share who engaged on two or more days.")
+    definition = "repeat"
+    columns = [Column("label", _("Period"), "text"), Column("participants", _("Engaged members")),
+               Column("repeaters", _("Engaged on 2+ days")), Column("rate", _("Repeat rate %"), "pct")]
+    chart = Chart("line", x="label", series=["rate"])
+
+    def run(self):
+        f = self.params
+        msql, mparams = members_sql(f)
+        idx = sql_period_index(f.grain, "da.day")
+        grouped = {
+            i: (n, r) for i, n, r in fetch(
+                f"SELECT t.idx, COUNT(*), SUM(CASE WHEN t.n >= 2 THEN 1 ELSE 0 END) FROM ("
+                f" SELECT da.member_id, {idx} AS idx, COUNT(*) AS n FROM metrics_dailyactivity da"
+                f" WHERE da.engaged = %s AND da.day >= %s AND da.day <= %s AND da.member_id IN ({msql})"
+                f" GROUP BY da.member_id, {idx}) t GROUP BY t.idx",
+                (True, f.start, f.end, *mparams),
+            )
+        }
+        from community.metrics.reports.base import period_index
+
+        rows = []
+        for p in periods(f.start, f.end, f.grain):
+            n, r = grouped.get(period_index(p, f.grain), (0, 0))
+            rows.append({"period": p, "label": period_label(p, f.grain), "participants": n, "repeaters": r or 0,
+                         "rate": ratio(r or 0, n)})
+        return rows
+
+
+__all__ = ["ActiveMembers", "Stickiness", "Growth", "RepeatParticipation", "index_to_start"]

@@ -1,0 +1,155 @@
+"""Retention reports: cohort retention, lifecycle (new, returning, resurrected, dormant) and churn."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from django.utils.translation import gettext_lazy as _
+
+from community.metrics.reports.base import (
+    Chart,
+    Column,
+    Report,
+    add_periods,
+    fetch,
+    index_to_start,
+    members_sql,
+    period_index,
+    period_label,
+    period_start,
+    periods,
+    ratio,
+    sql_period_index,
+    sql_utc_date,
+)
+
+
+def _activity_cte(grain: str) -> str:
+    """(member_id, idx) pairs: members active at least once in the period idx. Params: start, end, members."""
+    idx = sql_period_index(grain, "da.day")
+    return (f"SELECT DISTINCT da.member_id AS member_id, {idx} AS idx FROM metrics_dailyactivity da"
+            f" WHERE da.day >= %s AND da.day <= %s AND da.member_id IN (SELECT m.id FROM m)")
+
+
+class CohortRetention(Report):
+    """Members grouped by the period they joined (week or month); for each following period k (0 = the join
+    period), the share of the cohort active in it. Cohorts are those that joined within the date range."""
+
+    slug = "cohorts"
+    title = _("Cohort retention")
+    description = _("Members grouped by join period; the share of each cohort active in each following period.")
+    definition = "cohorts"
+    columns = [Column("label", _("Cohort"), "text"), Column("size", _("Members"))]
+    chart = Chart("heatmap")
+
+    def grain(self) -> str:
+        return "month" if self.params.grain == "month" else "week"
+
+    def run(self):
+        f = self.params
+        grain = self.grain()
+        msql, mparams = members_sql(f)
+        join_day = sql_utc_date("u.date_joined")
+        cidx = sql_period_index(grain, join_day)
+        first = period_start(f.start, grain)
+        cte = (f"WITH m(id) AS ({msql}),"
+               f" coh AS (SELECT u.id AS member_id, {cidx} AS cidx FROM accounts_user u"
+               f"  WHERE u.id IN (SELECT m.id FROM m) AND {join_day} >= %s AND {join_day} <= %s),"
+               f" act AS ({_activity_cte(grain)})")
+        params = (*mparams, first, f.end, first, f.end)
+        sizes = dict(fetch(f"{cte} SELECT coh.cidx, COUNT(*) FROM coh GROUP BY coh.cidx", params))
+        cells: dict[int, dict[int, int]] = defaultdict(dict)
+        for c, k, n in fetch(
+            f"{cte} SELECT coh.cidx, act.idx - coh.cidx, COUNT(*) FROM coh"
+            f" JOIN act ON act.member_id = coh.member_id AND act.idx >= coh.cidx"
+            f" GROUP BY coh.cidx, act.idx - coh.cidx",
+            params,
+        ):
+            cells[c][k] = n
+        last = period_index(f.end, grain)
+        rows = []
+        for start in periods(first, f.end, grain):
+            c = period_index(start, grain)
+            size = sizes.get(c, 0)
+            width = last - c + 1
+            values = [cells[c].get(k, 0) for k in range(width)]
+            rows.append({"cohort": start, "label": period_label(start, grain), "size": size, "active": values,
+                         "shares": [ratio(v, size) for v in values]})
+        return rows
+
+    def max_offset(self, rows) -> int:
+        return max((len(r["active"]) for r in rows), default=0)
+
+    def flat_rows(self, rows) -> list[dict]:
+        """For the CSV and the data table: one column per offset."""
+        width = self.max_offset(rows)
+        out = []
+        for r in rows:
+            flat = {"cohort": r["label"], "size": r["size"]}
+            for k in range(width):
+                flat[f"p{k}"] = r["shares"][k] if k < len(r["shares"]) else ""
+            out.append(flat)
+        return out
+
+
+class Lifecycle(Report):
+    """Per period, the active members split into new (joined in the period), returning (active in the previous
+    period too) and resurrected (not active in the previous period, joined earlier); dormant are members active
+    in the previous period but not in this one. Churn = dormant / active in the previous period; retention =
+    returning / active in the previous period."""
+
+    slug = "lifecycle"
+    title = _("Lifecycle and churn")
+    description = _("New, returning, resurrected and dormant members per period, with churn and retention rates.")
+    definition = "lifecycle"
+    columns = [Column("label", _("Period"), "text"), Column("active", _("Active")), Column("new", _("New")),
+               Column("returning", _("Returning")), Column("resurrected", _("Resurrected")),
+               Column("dormant", _("Dormant")), Column("churn", _("Churn %"), "pct"),
+               Column("retention", _("Retention %"), "pct"), Column("resurrection", _("Resurrected share %"), "pct")]
+    chart = Chart("stacked", x="label", series=["new", "returning", "resurrected", "dormant"])
+
+    def run(self):
+        f = self.params
+        grain = f.grain
+        msql, mparams = members_sql(f)
+        first = period_start(f.start, grain)
+        before = add_periods(first, grain, -1)  # the previous period tells returning from resurrected
+        join_idx = sql_period_index(grain, sql_utc_date("u.date_joined"))
+        cte = (f"WITH m(id) AS ({msql}), act AS ({_activity_cte(grain)}),"
+               f" j AS (SELECT u.id AS member_id, {join_idx} AS jidx FROM accounts_user u"
+               f"  WHERE u.id IN (SELECT m.id FROM m))")
+        params = (*mparams, before, f.end)
+        counts = {
+            i: (a, n, r, s) for i, a, n, r, s in fetch(
+                f"{cte} SELECT a.idx, COUNT(*),"
+                f" SUM(CASE WHEN j.jidx = a.idx THEN 1 ELSE 0 END),"
+                f" SUM(CASE WHEN j.jidx <> a.idx AND p.member_id IS NOT NULL THEN 1 ELSE 0 END),"
+                f" SUM(CASE WHEN j.jidx <> a.idx AND p.member_id IS NULL THEN 1 ELSE 0 END)"
+                f" FROM act a JOIN j ON j.member_id = a.member_id"
+                f" LEFT JOIN act p ON p.member_id = a.member_id AND p.idx = a.idx - 1"
+                f" GROUP BY a.idx",
+                params,
+            )
+        }
+        dormant = dict(fetch(
+            f"{cte} SELECT p.idx + 1, COUNT(*) FROM act p"
+            f" LEFT JOIN act a ON a.member_id = p.member_id AND a.idx = p.idx + 1"
+            f" WHERE a.member_id IS NULL GROUP BY p.idx + 1",
+            params,
+        ))
+        rows = []
+        for start in periods(first, f.end, grain):
+            i = period_index(start, grain)
+            active, new, returning, resurrected = (int(v or 0) for v in counts.get(i, (0, 0, 0, 0)))
+            previous = counts.get(i - 1, (0,))[0] or 0
+            gone = dormant.get(i, 0)
+            rows.append({
+                "period": start, "label": period_label(start, grain), "active": active, "new": new,
+                "returning": returning, "resurrected": resurrected, "dormant": gone,
+                "previous_active": previous, "churn": ratio(gone, previous), "retention": ratio(returning, previous),
+                "resurrection": ratio(resurrected, active),
+            })
+        return rows
+
+
+__all__ = ["CohortRetention", "Lifecycle", "index_to_start"]

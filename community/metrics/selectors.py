@@ -1,0 +1,60 @@
+"""Reads of the metrics app for other apps (content newsletters, notifications digests) and the dashboard."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from django.conf import settings
+from django.core.cache import cache
+from django.utils import timezone
+
+from community.metrics.models import DigestBoost, SavedSegment
+from community.metrics.reports import DASHBOARD, REPORTS, Filters
+from community.metrics.reports.risk import HealthScore, health_scores
+
+
+def default_filters(*, today: date | None = None, days: int = 90, grain: str = "week") -> Filters:
+    today = today or timezone.now().date()
+    return Filters(start=today - timedelta(days=days - 1), end=today, grain=grain)
+
+
+def at_risk_members(*, end: date | None = None, limit: int = 50, filters: Filters | None = None) -> list[HealthScore]:
+    """Previously engaged members whose activity fell, lowest health first; each with `.member`, `.score` and
+    `.rules` (what moved the score). For newsletters' segments and the dashboard."""
+    filters = filters or default_filters(today=end)
+    return health_scores(filters=filters, end=end, limit=limit)
+
+
+def segment_member_ids(*, segment_id: int) -> list[int]:
+    """Members of a saved segment (for content newsletters to target)."""
+    return list(SavedSegment.members.through.objects.filter(savedsegment_id=segment_id)
+                .values_list("user_id", flat=True))
+
+
+def digest_boosted_member_ids() -> list[int]:
+    """Members a manager asked to include in the next digest; the digest marks the boost used_at."""
+    return list(DigestBoost.objects.pending().values_list("member_id", flat=True))
+
+
+def cache_seconds() -> int:
+    return int(getattr(settings, "METRICS_REPORT_CACHE_SECONDS", 120))
+
+
+def run_report(slug: str, filters: Filters) -> tuple[object, list[dict]]:
+    """Run one report, cached briefly per filters (METRICS_REPORT_CACHE_SECONDS, 0 to disable)."""
+    report = REPORTS[slug](filters)
+    seconds = cache_seconds()
+    key = f"metrics:report:{slug}:{filters.cache_key()}"
+    if seconds:
+        hit = cache.get(key)
+        if hit is not None:
+            report.note = hit[1]
+            return report, hit[0]
+    rows = report.run()
+    if seconds:
+        cache.set(key, (rows, report.note), seconds)
+    return report, rows
+
+
+def dashboard(filters: Filters) -> list[tuple[object, list[dict]]]:
+    return [run_report(report.slug, filters) for report in DASHBOARD]
