@@ -177,6 +177,7 @@ def run(args) -> None:
         print(line, flush=True)
         last_time, last_sent = now, sent
     total_s = time.perf_counter() - started
+    sending.deliver(issue.pk, connection=connection, size=args.batch, composer=composer)  # finds nothing: done
     assert NewsletterDelivery.objects.filter(issue=issue, status="sent").count() == sent == n, "not all sent"
     issue.refresh_from_db()
     print()

@@ -79,6 +79,12 @@ def rss_kb(pid: int) -> int:
     raise RuntimeError("no VmRSS")
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
     if not ordered:
@@ -271,6 +277,8 @@ async def run(levels: list[int], replies: int, burst: int, concurrency: int, red
 
                 # Throughput: the burst is posted by `concurrency` writers at once, as many members would.
                 frames_before = sum(c.frames for c in clients)
+                server_cpu = cpu_seconds(server.proc.pid)
+                bench_cpu = cpu_seconds(os.getpid())
                 first_sent = time.monotonic()
                 numbers = list(range(number + 1, number + burst + 1))
                 queue = list(numbers)
@@ -284,6 +292,8 @@ async def run(levels: list[int], replies: int, burst: int, concurrency: int, red
                 await wait_for(lambda: all(all(n in c.posts for n in numbers) for c in clients), 30)
                 await asyncio.sleep(0.2)
                 delivered = sum(c.frames for c in clients) - frames_before
+                server_cpu = cpu_seconds(server.proc.pid) - server_cpu
+                bench_cpu = cpu_seconds(os.getpid()) - bench_cpu
                 last_at = max(c.last_frame_at for c in clients)
                 rate = delivered / (last_at - first_sent) if last_at > first_sent else float("nan")
 
@@ -300,6 +310,8 @@ async def run(levels: list[int], replies: int, burst: int, concurrency: int, red
                     "kb_per_idle_connection": per_connection_kb,
                     "rss_mb": after / 1024,
                     "missing": missing,
+                    "server_us_per_delivery": server_cpu / delivered * 1e6 if delivered else float("nan"),
+                    "client_us_per_delivery": bench_cpu / delivered * 1e6 if delivered else float("nan"),
                     "before_response": early,
                 }
                 results.append(result)
@@ -314,7 +326,8 @@ async def run(levels: list[int], replies: int, burst: int, concurrency: int, red
                 print(
                     f"{'':>5}             | from sending the POST: p50 {result['request_p50_ms']:6.1f} ms  "
                     f"p99 {result['request_p99_ms']:6.1f} ms (the reply's HTTP round trip alone: p50 "
-                    f"{result['http_p50_ms']:.1f} ms)",
+                    f"{result['http_p50_ms']:.1f} ms) | CPU per delivery: server "
+                    f"{result['server_us_per_delivery']:.0f} us, these clients {result['client_us_per_delivery']:.0f} us",
                     flush=True,
                 )
         finally:

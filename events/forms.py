@@ -8,7 +8,6 @@ from datetime import timezone as dt_timezone
 
 from django import forms
 from django.contrib.auth.models import Group
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import TIME_ZONE_CHOICES

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from community.markup import excerpt
 from events import actions, selectors
 from events.csv import to_csv
 from events.emails import join_link_for
@@ -113,7 +114,7 @@ def detail(request: HttpRequest, pk: int, slug: str) -> HttpResponse:
     live_stream = selectors.live_stream_spec(event=event) if event.is_published else ""
     return render(request, "events/detail.html", {
         "nav": "events", **_rsvp_context(request, event), "attendees": attendees, "other_attendees": others,
-        "live_stream": live_stream, "can_manage": can_manage_event(request.user, event), "hosts": list(event.hosts.all()),
+        "description": excerpt(event.body_html, 160), "live_stream": live_stream, "can_manage": can_manage_event(request.user, event), "hosts": list(event.hosts.all()),
         "may_give_feedback": request.user.is_authenticated and actions.may_give_feedback(member=request.user,
                                                                                         event=event),
     })

@@ -27,6 +27,13 @@ def _isolated_cache(settings):
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _no_visit_tracking(settings):
+    """The metrics visit middleware writes on a member's first request of the day; off in tests so that query
+    counts measure the page itself (tests/metrics/test_middleware.py turns it on)."""
+    settings.METRICS_TRACK_VISITS = False
+
+
 @pytest.fixture
 def make_member(db) -> Callable[..., User]:
     def make(*, role: Role | None = Role.MEMBER, verified: bool = True, staff: bool = False,

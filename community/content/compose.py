@@ -20,6 +20,7 @@ from django.utils import translation
 from django.utils.translation import gettext
 
 from community.content import selectors, tracking
+from community.content.mime import MessageTemplate, wrap_long_lines
 from community.content.models import Article, NewsletterIssue
 from community.notifications import mail
 
@@ -27,6 +28,7 @@ MARK = "\ue000"  # a private-use character: never produced by our templates or t
 _FIELD_RE = re.compile(f"{MARK}([A-Z0-9_]+){MARK}")
 _HREF_RE = re.compile(r'href="([^"]*)"')
 _SRC_RE = re.compile(r'src="(/[^"]*)"')
+_BETWEEN_TAGS_RE = re.compile(r">[ \t\r\n]+<")
 
 
 def _marker(name: str) -> str:
@@ -57,6 +59,8 @@ class _LanguageParts:
     greeting_named: str
     greeting_anonymous: str
     links: list[str] = field(default_factory=list)
+    encoded_links: list[str] = field(default_factory=list)
+    template: MessageTemplate | None = None
 
 
 def _absolute(url: str) -> str:
@@ -85,6 +89,10 @@ class IssueComposer:
         preferences = reverse("content:subscriber_preferences", kwargs={"token": "TOKEN"})
         self._unsubscribe_url = settings.SITE_URL + unsubscribe
         self._preferences_url = settings.SITE_URL + preferences
+        self._click_prefix = tracking.click_url_prefix()
+        self._open_prefix = tracking.open_url_prefix()
+        self._headers = {"X-Newsletter-Issue": str(issue.pk)}
+        self._languages = dict(settings.LANGUAGES)
 
     def _language(self, language: str) -> _LanguageParts:
         parts = self._by_language.get(language)
@@ -125,14 +133,21 @@ class IssueComposer:
             return f'href="{_marker(f"L{len(links) - 1}")}"'
 
         html_body = _HREF_RE.sub(rewrite, html_body)
+        # Short lines, so that the message travels as 8bit exactly as written (see community.content.mime).
+        html_body = wrap_long_lines(_BETWEEN_TAGS_RE.sub(">\n<", html_body.replace("<a href=", "<a\nhref=")))
+        text_body = wrap_long_lines(text_body)
+        template = MessageTemplate(subject=self.subject, from_name=self.from_name,
+                                   unsubscribe_url_prefix=self._unsubscribe_url, headers=self._headers)
         parts = _LanguageParts(html=_Compiled.of(html_body), text=_Compiled.of(text_body),
-                               greeting_named=greeting_named, greeting_anonymous=greeting_anonymous, links=links)
+                               greeting_named=greeting_named, greeting_anonymous=greeting_anonymous, links=links,
+                               encoded_links=[tracking.encode_url(url) for url in links],
+                               template=template if template.usable else None)
         self._by_language[language] = parts
         return parts
 
     def message_for(self, *, delivery_id: int, email: str, name: str, language: str) -> EmailMultiAlternatives:
         """The personal message of one delivery (raises mail.HeaderInjection for a bad address)."""
-        parts = self._language(language if language in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE)
+        parts = self._language(language if language in self._languages else settings.LANGUAGE_CODE)
         token = mail.unsubscribe_token(email=email, scope=f"newsletter:{delivery_id}")
         unsubscribe_url = self._unsubscribe_url.replace("TOKEN", token)
         greeting = parts.greeting_named % {"name": name} if name else parts.greeting_anonymous
@@ -143,13 +158,18 @@ class IssueComposer:
         text_values = {**values, "GREETING": greeting}
         html_values = {**values, "GREETING": html.escape(greeting)}
         if self.tracking:
-            html_values["PIXEL"] = tracking.open_url(delivery_id=delivery_id)
-            for i, url in enumerate(parts.links):
-                html_values[f"L{i}"] = tracking.click_url(delivery_id=delivery_id, url=url)
+            html_values["PIXEL"] = self._open_prefix.replace("TOKEN", tracking.open_token(delivery_id=delivery_id))
+            for i, encoded in enumerate(parts.encoded_links):
+                html_values[f"L{i}"] = self._click_prefix.replace(
+                    "TOKEN", tracking.click_token(delivery_id=delivery_id, encoded_url=encoded))
+        text_body, html_body = parts.text.fill(text_values), parts.html.fill(html_values)
+        if parts.template is not None:
+            message = parts.template.render(to=email, unsubscribe_token=token, text=text_body, html=html_body)
+            if message is not None:
+                return message
         return mail.build_message(
-            to=email, subject=self.subject, text=parts.text.fill(text_values), html=parts.html.fill(html_values),
-            from_name=self.from_name, unsubscribe_url=unsubscribe_url,
-            headers={"X-Newsletter-Issue": str(self.issue.pk)},
+            to=email, subject=self.subject, text=text_body, html=html_body, from_name=self.from_name,
+            unsubscribe_url=unsubscribe_url, headers=self._headers,
         )
 
     def preview_html(self, *, language: str, name: str = "") -> str:

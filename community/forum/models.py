@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.auth.models import Group
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
@@ -43,6 +44,7 @@ class Category(models.Model):
     slug = models.SlugField(_("slug"), max_length=80, unique=True, allow_unicode=True)
     description = models.TextField(_("description"), blank=True)
     colour = models.CharField(_("colour"), max_length=7, default="#2455c3",
+                              validators=[RegexValidator(r"^#[0-9a-fA-F]{6}$", _("A colour like #2455c3."))],
                               help_text=_("A hex colour such as #2455c3, shown beside the name."))
     position = models.PositiveIntegerField(_("position"), default=0, help_text=_("Lower numbers come first."))
     parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children",

@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from django.core.cache import cache
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
 from django.utils import timezone
 
@@ -94,18 +95,20 @@ class Tracking:
 
 
 def tracking_counts(user) -> Tracking:
-    """'New' topics (recent, never opened) and 'unread' ones (opened, with posts after the last read)."""
+    """'New' topics (recent, never opened) and 'unread' ones (opened, with posts after the last read).
+
+    Two bounded counts: new topics are looked for only among the recent ones (index on created_at), unread
+    ones only among the member's own read states, so the cost does not grow with the size of the forum.
+    """
     if not (user and user.is_authenticated):
         return Tracking()
     since = max(user.date_joined, timezone.now() - timedelta(days=NEW_TOPIC_DAYS))
-    reads = TopicReadState.objects.filter(user=user, topic=OuterRef("pk"))
-    qs = Topic.objects.visible_to(user).filter(merged_into__isnull=True).exclude(author=user).annotate(
-        last_read=Subquery(reads.values("last_read_post_number")[:1]))
-    agg = qs.aggregate(
-        new=Count("pk", filter=Q(last_read__isnull=True, created_at__gte=since)),
-        unread=Count("pk", filter=Q(last_read__isnull=False, last_read__lt=F("last_post_number"))),
-    )
-    return Tracking(new=agg["new"] or 0, unread=agg["unread"] or 0)
+    visible = Topic.objects.visible_to(user).filter(merged_into__isnull=True)
+    opened = TopicReadState.objects.filter(user=user, topic=OuterRef("pk"))
+    new = visible.filter(created_at__gte=since).exclude(author=user).exclude(Exists(opened)).count()
+    unread = visible.filter(read_states__user=user,
+                            read_states__last_read_post_number__lt=F("last_post_number")).count()
+    return Tracking(new=new, unread=unread)
 
 
 def unread_topics(user, *, page: int | str = 1) -> Page:
@@ -227,7 +230,7 @@ def record_view(user, topic_page: TopicPage) -> None:
     topic = topic_page.topic
     shown = max((p.number for p in topic_page.posts), default=0)
     if not (user and user.is_authenticated):
-        Topic.objects.filter(pk=topic.pk).update(view_count=F("view_count") + 1)
+        _count_anonymous_view(topic.pk)
         return
     if topic_page.last_read is None:
         TopicReadState.objects.bulk_create(
@@ -236,6 +239,24 @@ def record_view(user, topic_page: TopicPage) -> None:
     elif shown > topic_page.last_read:
         TopicReadState.objects.filter(user=user, topic=topic, last_read_post_number__lt=shown).update(
             last_read_post_number=shown, updated_at=timezone.now())
+
+
+ANONYMOUS_VIEWS_PER_WRITE = 10
+
+
+def _count_anonymous_view(topic_id: int) -> None:
+    """Anonymous page views are counted in the cache and written ten at a time (one write per ten views)."""
+    key = f"forum:anonymous-views:{topic_id}"
+    if cache.add(key, 1, timeout=None):
+        views = 1
+    else:
+        try:
+            views = cache.incr(key)
+        except ValueError:  # evicted between add and incr
+            cache.add(key, 1, timeout=None)
+            views = 1
+    if views % ANONYMOUS_VIEWS_PER_WRITE == 0:
+        Topic.objects.filter(pk=topic_id).update(view_count=F("view_count") + ANONYMOUS_VIEWS_PER_WRITE)
 
 
 def post_for(user, pk: int) -> Post:

@@ -30,6 +30,7 @@ import asyncio
 import json
 import logging
 import random
+import secrets
 import time
 from dataclasses import dataclass, field
 
@@ -39,6 +40,7 @@ from django.conf import settings
 
 from community import realtime
 from community.live import access, presence, selectors
+from community.live.hub import hub
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +69,7 @@ class Subscription:
     category_ids: frozenset[int] | None = None
     cursor: int = 0
     catching_up: bool = True
+    busy: bool = False  # a delivery waits for the database: later events queue behind it
     buffer: list[dict] = field(default_factory=list)
     topic_visibility: dict[int, bool] = field(default_factory=dict)
 
@@ -92,7 +95,13 @@ _anonymous_access: dict[str, tuple[float, access.Access]] = {}
 
 
 class LiveConsumer(AsyncWebsocketConsumer):
-    """One socket per browser tab, any number of streams on it."""
+    """One socket per browser tab, any number of streams on it.
+
+    Sockets have no channel of their own: the process's Hub (community.live.hub) receives each stream's
+    events once and calls `hub_deliver` on every local subscriber.
+    """
+
+    channel_layer_alias = "live-sockets-have-no-channel"  # not configured: no per-socket channel
 
     # --- connection -------------------------------------------------------------------------------------
 
@@ -101,7 +110,8 @@ class LiveConsumer(AsyncWebsocketConsumer):
 
         self.user = self.scope.get("user") or AnonymousUser()
         self.subs: dict[str, Subscription] = {}
-        self.member_group: str | None = None
+        self.member_stream: str | None = None
+        self.socket_id = secrets.token_hex(8)
         self.bucket = _TokenBucket()
         self.flood = 0
         self.typing_at: dict[str, float] = {}
@@ -113,9 +123,9 @@ class LiveConsumer(AsyncWebsocketConsumer):
             return
         await self.accept()
         if self.user.is_authenticated:
-            # Always on the member's own group, for access.changed (the client may not subscribe to it).
-            self.member_group = realtime.group_name(realtime.member_stream(self.user.pk))
-            await self.channel_layer.group_add(self.member_group, self.channel_name)
+            # Always on the member's own stream, for access.changed (the client may not subscribe to it).
+            self.member_stream = realtime.member_stream(self.user.pk)
+            await hub().join(self.member_stream, self)
             await presence.mark_member_online(self.user.pk, MEMBER_PRESENCE_TTL)
         self.housekeeping = asyncio.get_running_loop().create_task(self._housekeeping())
 
@@ -126,8 +136,8 @@ class LiveConsumer(AsyncWebsocketConsumer):
             task.cancel()
         for stream in list(getattr(self, "subs", {})):
             await self._drop(stream)
-        if getattr(self, "member_group", None):
-            await self.channel_layer.group_discard(self.member_group, self.channel_name)
+        if getattr(self, "member_stream", None):
+            await hub().leave(self.member_stream, self)
 
     async def dispatch(self, message) -> None:
         # Channels closes old database connections before every message (a thread hop each); live events
@@ -208,7 +218,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
         sub = Subscription(stream=stream, category_ids=allowed.category_ids)
         self.subs[stream.name] = sub
         # Join first, then read the backlog: whatever commits in between arrives live and is de-duplicated.
-        await self.channel_layer.group_add(realtime.group_name(stream.name), self.channel_name)
+        await hub().join(stream.name, self)
         if last_id is None:
             sub.cursor = await database_sync_to_async(selectors.stream_head)(stream.name)
         else:
@@ -224,17 +234,20 @@ class LiveConsumer(AsyncWebsocketConsumer):
                     await self._deliver_stored(sub, stored)
         if self.subs.get(stream.name) is not sub:
             return
-        sub.catching_up = False
         await self._send_json({"type": "subscribed", "stream": stream.name, "last_id": sub.cursor})
-        buffered, sub.buffer = sub.buffer, []
-        for buffered_message in sorted(buffered, key=lambda m: (m.get("id") is not None, m.get("id") or 0)):
-            await self._on_live(sub, buffered_message)
+        sub.buffer.sort(key=lambda m: (m.get("id") is not None, m.get("id") or 0))
+        sub.catching_up = False
+        sub.busy = True
+        await self._drain(sub)
         await self._after_subscribe(sub)
 
     async def _after_subscribe(self, sub: Subscription) -> None:
         if sub.stream.kind == "topic":
-            await presence.join(sub.stream.name, presence.reader_key(self.user, self.channel_name))
-            await presence.announce_soon(sub.stream.name)
+            try:
+                await presence.join(sub.stream.name, presence.reader_key(self.user, self.socket_id))
+                await presence.announce_soon(sub.stream.name)
+            except Exception:  # noqa: BLE001 - presence is best effort
+                log.exception("live: presence join failed")
         elif sub.stream.kind == "member":
             unread = await database_sync_to_async(access.unread_notifications)(self.user)
             if unread is not None:
@@ -254,12 +267,12 @@ class LiveConsumer(AsyncWebsocketConsumer):
         sub = self.subs.pop(stream, None)
         if sub is None:
             return
-        # The member's own group stays joined for access.changed while the socket is open.
-        if realtime.group_name(stream) != self.member_group or self.closed:
-            await self.channel_layer.group_discard(realtime.group_name(stream), self.channel_name)
+        # The member's own stream stays joined for access.changed while the socket is open.
+        if stream != self.member_stream:
+            await hub().leave(stream, self)
         if sub.stream.kind == "topic":
             try:
-                await presence.leave(stream, presence.reader_key(self.user, self.channel_name))
+                await presence.leave(stream, presence.reader_key(self.user, self.socket_id))
                 await presence.announce_soon(stream)
             except Exception:  # noqa: BLE001 - presence is best effort
                 log.exception("live: presence leave failed")
@@ -278,27 +291,55 @@ class LiveConsumer(AsyncWebsocketConsumer):
         await realtime.apublish(stream, {
             "type": "live.typing", "op": "add", "member_id": self.user.pk, "name": self.user.name,
             "expires_in": TYPING_TTL,
-        }, exclude_channel=self.channel_name)
+        }, exclude_channel=self.socket_id)
 
     # --- events from the channel layer ------------------------------------------------------------------
 
-    async def live_event(self, message: dict) -> None:
+    async def hub_deliver(self, message: dict) -> None:
+        """An event of one of this socket's streams, from the process's Hub. The common case (the next id, a
+        decision that needs no database) is sent at once; anything else queues behind a task."""
         stream = message.get("stream")
-        if message.get("event_type") == realtime.ACCESS_CHANGED and self.member_group \
-                and realtime.group_name(stream) == self.member_group:
+        if message.get("event_type") == realtime.ACCESS_CHANGED and stream == self.member_stream:
             asyncio.get_running_loop().create_task(self._recheck(fresh=True))
         sub = self.subs.get(stream)
         if sub is None:
             return
-        if sub.catching_up:
+        if sub.catching_up or sub.busy:
             sub.buffer.append(message)
             return
-        await self._on_live(sub, message)
+        seq = message.get("id")
+        if seq is None:
+            if message.get("exclude") != self.socket_id:
+                await self.send(text_data=message["text"])
+            return
+        if seq <= sub.cursor:
+            return  # already delivered (catch-up, or a duplicate)
+        if seq == sub.cursor + 1:
+            visible = self._visible_now(sub, message.get("category_id"), message.get("topic_id"))
+            if visible is not None:
+                sub.cursor = seq
+                if visible:
+                    await self.send(text_data=message["text"])
+                return
+        sub.busy = True
+        sub.buffer.append(message)
+        asyncio.get_running_loop().create_task(self._drain(sub))
+
+    async def _drain(self, sub: Subscription) -> None:
+        """Deliver the queued events of `sub` one by one (they may need the database), then go fast again."""
+        try:
+            while sub.buffer and self.subs.get(sub.stream.name) is sub:
+                await self._on_live(sub, sub.buffer.pop(0))
+        except Exception:  # noqa: BLE001
+            log.exception("live: delivery on %s failed", sub.stream.name)
+        finally:
+            sub.buffer.clear()
+            sub.busy = False
 
     async def _on_live(self, sub: Subscription, message: dict) -> None:
         seq = message.get("id")
         if seq is None:  # ephemeral
-            if message.get("exclude") != self.channel_name:
+            if message.get("exclude") != self.socket_id:
                 await self.send(text_data=message["text"])
             return
         if seq <= sub.cursor:
@@ -330,19 +371,24 @@ class LiveConsumer(AsyncWebsocketConsumer):
             text = json.dumps(stored.payload, separators=(",", ":"), ensure_ascii=False)
             await self.send(text_data=realtime.frame_text(sub.stream.name, stored.seq, text))
 
-    async def _visible(self, sub: Subscription, category_id: int | None, topic_id: int | None) -> bool:
-        """List streams deliver only events about what this member may read."""
+    @staticmethod
+    def _visible_now(sub: Subscription, category_id: int | None, topic_id: int | None) -> bool | None:
+        """May this socket see the event? None when only the database can tell."""
         if not sub.stream.is_list:
             return True
         if category_id is not None:
             return sub.category_ids is None or category_id in sub.category_ids
         if topic_id is not None:
-            known = sub.topic_visibility.get(topic_id)
-            if known is None:
-                known = await database_sync_to_async(access.topic_visible)(self.user, topic_id)
-                sub.topic_visibility[topic_id] = known
-            return known
+            return sub.topic_visibility.get(topic_id)
         return True
+
+    async def _visible(self, sub: Subscription, category_id: int | None, topic_id: int | None) -> bool:
+        """List streams deliver only events about what this member may read."""
+        known = self._visible_now(sub, category_id, topic_id)
+        if known is None:
+            known = await database_sync_to_async(access.topic_visible)(self.user, topic_id)
+            sub.topic_visibility[topic_id] = known
+        return known
 
     # --- permission re-checks and heartbeats -----------------------------------------------------------
 
@@ -362,24 +408,24 @@ class LiveConsumer(AsyncWebsocketConsumer):
     async def _housekeeping(self) -> None:
         interval = _setting("REALTIME_RECHECK_SECONDS", 5.0)
         next_heartbeat = time.monotonic() + HEARTBEAT
-        try:
-            while not self.closed:
-                await asyncio.sleep(interval * random.uniform(0.8, 1.0))
+        while not self.closed:
+            await asyncio.sleep(interval * random.uniform(0.8, 1.0))
+            try:
                 await self._recheck(fresh=False)
                 if time.monotonic() >= next_heartbeat and not self.closed:
                     next_heartbeat = time.monotonic() + HEARTBEAT
                     await self._heartbeat()
-        except asyncio.CancelledError:
-            raise
-        except Exception:  # noqa: BLE001
-            log.exception("live: housekeeping stopped")
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 - try again next time
+                log.exception("live: housekeeping failed")
 
     async def _heartbeat(self) -> None:
         if self.user.is_authenticated:
             await presence.mark_member_online(self.user.pk, MEMBER_PRESENCE_TTL)
         for sub in list(self.subs.values()):
             if sub.stream.kind == "topic":
-                await presence.join(sub.stream.name, presence.reader_key(self.user, self.channel_name))
+                await presence.join(sub.stream.name, presence.reader_key(self.user, self.socket_id))
 
     async def _recheck(self, *, fresh: bool) -> None:
         """Access again, for every stream: a member removed from a role or suspended stops receiving."""

@@ -50,7 +50,9 @@ class _RedisReaders:
     def __init__(self, url: str) -> None:
         from redis import asyncio as aioredis
 
-        self.redis = aioredis.from_url(url)
+        # A bounded pool that waits rather than fails when a thousand sockets join at once.
+        pool = aioredis.BlockingConnectionPool.from_url(url, max_connections=20, timeout=10)
+        self.redis = aioredis.Redis(connection_pool=pool)
 
     async def join(self, stream: str, key: str, ttl: int) -> None:
         name = realtime.readers_key(stream)

@@ -2,6 +2,8 @@
 
 Cheap by design: two cache look-ups per request; the database is written at most once a minute (last seen)
 and once a day (the visit), whatever the traffic.
+Settings: METRICS_TRACK_VISITS (default True; the test suite turns it off so that other apps' query counts
+do not include the first request's bookkeeping, and tests/metrics/test_middleware.py turns it back on).
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.db import DatabaseError
@@ -24,7 +27,8 @@ class VisitMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated and request.method in ("GET", "HEAD", "POST"):
+        if (user is not None and user.is_authenticated and request.method in ("GET", "HEAD", "POST")
+                and getattr(settings, "METRICS_TRACK_VISITS", True)):
             try:
                 self.note_visit(getattr(user, "_wrapped", user))  # the real User behind request.user
             except (DatabaseError, ValueError):  # never break a page because of bookkeeping

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from community.metrics.models import DigestBoost, SavedSegment
 from community.metrics.reports import DASHBOARD, REPORTS, Filters
+from community.metrics.reports.base import report_session
 from community.metrics.reports.risk import HealthScore, health_scores
 
 
@@ -50,7 +51,8 @@ def run_report(slug: str, filters: Filters) -> tuple[object, list[dict]]:
         if hit is not None:
             report.note = hit[1]
             return report, hit[0]
-    rows = report.run()
+    with report_session():
+        rows = report.run()
     if seconds:
         cache.set(key, (rows, report.note), seconds)
     return report, rows

@@ -9,9 +9,11 @@ inside its transaction,
 `kind` is one of accounts.preferences.KINDS. The notifications app stores the in-app notification, collapses
 similar ones, honours the member's preferences, and after commit sends email and the live badge update.
 
-Optional `data` keys understood by the texts: "title" (shown instead of str(target)), "reaction" (emoji or
-name), "action" (moderation: e.g. "hidden", "edited", "deleted"), "reason", "change" (events: e.g.
-"reminder", "changed", "cancelled"), "badge"/"tier" (loyalty).
+Optional `data` keys understood by community.notifications.texts: "title" (shown instead of the target's
+title), "reaction", "message" (moderation, personal messages), "what" (events: "reminder", "updated",
+"cancelled", "promoted"), "event" + "name"/"tier" (loyalty: "badge", "tier.up", "tier.down",
+"personal_message"), "excerpt" (quoted in the email). "email_sent": True means the calling app already
+mailed the member about it, so no notification email is sent.
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ logger = logging.getLogger(__name__)
 # Kinds whose notifications on the same target collapse into one unread row within the window.
 COLLAPSIBLE_KINDS = {"reaction"}
 COLLAPSE_WINDOW = timedelta(days=1)
+# An email held back while the member is online is dropped after this long (see pending_notification_emails_send).
+HOLD_BACK_MAX = timedelta(days=2)
 
 
 def _target_ref(target: Any) -> tuple[ContentType | None, int | None]:
@@ -108,13 +112,21 @@ def notify(*, recipient, kind: str, actor=None, target: Any = None, url: str = "
         # The calling app may already have mailed the member about this (events' own reminder emails).
         if delivery == Delivery.EMAIL and created and not data.get("email_sent"):
             EmailDelivery.objects.create(notification=notification, recipient=recipient)
-            from community.notifications import tasks
-
             notification_id = notification.pk
-            transaction.on_commit(lambda: tasks.send_notification_email.enqueue(notification_id=notification_id))
+            transaction.on_commit(lambda: _enqueue_email(notification_id))
 
         _publish_badge(recipient=recipient, notification=notification, op="add" if created else "change")
     return notification
+
+
+def _enqueue_email(notification_id: int) -> None:
+    """After commit. If the queue is unreachable the delivery stays pending and the periodic sweep sends it."""
+    from community.notifications import tasks
+
+    try:
+        tasks.send_notification_email.enqueue(notification_id=notification_id)
+    except Exception:
+        logger.exception("could not enqueue the email of notification %s; the sweep will send it", notification_id)
 
 
 def _unread_count(recipient) -> int:
@@ -218,8 +230,17 @@ def notification_email_send(*, notification_id: int, now: datetime | None = None
 
 
 def pending_notification_emails_send(*, now: datetime | None = None, limit: int = 1000) -> dict[str, int]:
-    """Look again at emails still pending (held back while the member was online); returns counts by status."""
+    """Look again at emails still pending (held back while the member was online); returns counts by status.
+
+    An email held back for longer than HOLD_BACK_MAX is dropped ("stale"): the member has been around all
+    along, and news that old is better left to the notifications page.
+    """
+    now = now or timezone.now()
     counts: dict[str, int] = {}
+    stale = EmailDelivery.objects.filter(status=EmailDelivery.Status.PENDING, created_at__lt=now - HOLD_BACK_MAX)
+    dropped = stale.update(status=EmailDelivery.Status.SKIPPED, reason="stale")
+    if dropped:
+        counts["stale"] = dropped
     ids = list(
         EmailDelivery.objects.filter(status=EmailDelivery.Status.PENDING)
         .order_by("created_at").values_list("notification_id", flat=True)[:limit]

@@ -88,16 +88,29 @@ UnsubscribeHandler = Callable[..., None]
 _SCOPE_HANDLERS: dict[str, UnsubscribeHandler] = {}
 
 
-def register_unsubscribe_scope(prefix: str, handler: UnsubscribeHandler) -> None:
-    """Handle scopes equal to `prefix` or starting with `prefix` + ":"; `handler(user=, scope=)`, idempotent."""
+_SCOPE_LABELS: dict[str, object] = {}
+
+
+def register_unsubscribe_scope(prefix: str, handler: UnsubscribeHandler, *, label=None) -> None:
+    """Handle scopes equal to `prefix` or starting with `prefix` + ":"; `handler(user=, scope=)`, idempotent.
+
+    `label` (translatable) completes "Stop sending me ..." on the confirmation page.
+    """
     _SCOPE_HANDLERS[prefix] = handler
+    if label is not None:
+        _SCOPE_LABELS[prefix] = label
+
+
+def _scope_prefix(scope: str) -> str:
+    return scope if scope in _SCOPE_HANDLERS else scope.split(":", 1)[0]
 
 
 def unsubscribe_handler_for(scope: str) -> UnsubscribeHandler | None:
-    if scope in _SCOPE_HANDLERS:
-        return _SCOPE_HANDLERS[scope]
-    prefix = scope.split(":", 1)[0]
-    return _SCOPE_HANDLERS.get(prefix)
+    return _SCOPE_HANDLERS.get(_scope_prefix(scope))
+
+
+def unsubscribe_label_for(scope: str):
+    return _SCOPE_LABELS.get(_scope_prefix(scope))
 
 
 # --- Messages -------------------------------------------------------------------------------------------

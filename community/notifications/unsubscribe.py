@@ -38,9 +38,12 @@ def describe_scope(scope: str) -> str:
         return _("emails about: %(kind)s") % {"kind": label}
     if scope == "digest":
         return _("the digest emails")
-    if scope == "newsletter":
+    label = mail.unsubscribe_label_for(scope)
+    if label is not None:
+        return label
+    if scope == "newsletter" or scope.startswith("newsletter:"):
         return _("newsletters")
-    return scope
+    return _("these emails")
 
 
 def _settings_for(user):

@@ -53,4 +53,4 @@ def publish_seats(event: Event) -> None:
 def tell(*, recipient, event: Event, actor=None, what: str, email_sent: bool = False) -> None:
     """In-app notification of kind "event". `email_sent`: this app already mailed the member about it."""
     notify(recipient=recipient, kind="event", actor=actor, target=event, url=event.get_absolute_url(),
-           data={"what": what, "email_sent": email_sent})
+           data={"change": what, "email_sent": email_sent})

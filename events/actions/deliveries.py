@@ -71,17 +71,24 @@ def reminder_deliver(*, delivery_id: int) -> bool:
     rsvp, event = delivery.rsvp, delivery.rsvp.event
     if rsvp.status != RSVPStatus.GOING or event.status != Status.PUBLISHED or event.starts_at <= timezone.now():
         return False
+    # Claim the sending itself too: two workers running the same task send one email.
+    if not ReminderDelivery.objects.filter(pk=delivery.pk, sent_at__isnull=True).update(sent_at=timezone.now()):
+        return False
     member = rsvp.member
-    if wants_email(member):
-        send_member_email(
-            member=member, template="reminder", subject=_("Reminder: %(title)s"),
-            subject_params={"title": event.title},
-            context={"event": event, "rsvp": rsvp, "join_url": join_link_for(rsvp),
-                     "event_url": absolute(event.get_absolute_url()),
-                     "ics_url": absolute(reverse("events:ics", kwargs={"pk": event.pk}))},
-        )
-    tell(recipient=member, event=event, what="reminder", email_sent=wants_email(member))
-    ReminderDelivery.objects.filter(pk=delivery.pk).update(sent_at=timezone.now())
+    emailed = wants_email(member)
+    try:
+        if emailed:
+            send_member_email(
+                member=member, template="reminder", subject=_("Reminder: %(title)s"),
+                subject_params={"title": event.title},
+                context={"event": event, "rsvp": rsvp, "join_url": join_link_for(rsvp),
+                         "event_url": absolute(event.get_absolute_url()),
+                         "ics_url": absolute(reverse("events:ics", kwargs={"pk": event.pk}))},
+            )
+    except Exception:
+        ReminderDelivery.objects.filter(pk=delivery.pk).update(sent_at=None)  # a retry may send it
+        raise
+    tell(recipient=member, event=event, what="reminder", email_sent=emailed)
     return True
 
 

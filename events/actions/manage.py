@@ -281,6 +281,7 @@ def event_update(*, actor: User, event: Event, hosts: list[User] | None = None, 
     if unknown:
         raise TypeError(f"event_update() got unexpected fields {sorted(unknown)}")
     event = _locked(event)
+    hosts = hosts or None  # an empty choice keeps the current hosts
     if event.status == Status.CANCELLED:
         raise EventError(_("A cancelled event cannot be edited."))
     changed = [name for name, value in fields.items() if getattr(event, name) != value]
@@ -311,7 +312,7 @@ def event_update(*, actor: User, event: Event, hosts: list[User] | None = None, 
             changed.append("tags")
         else:
             tags = None
-    _set_relations(event, hosts=hosts or None, tags=tags, roles=roles)
+    _set_relations(event, hosts=hosts, tags=tags, roles=roles)
     relation_fields = {"roles", "hosts", "tags"}
     if not changed:
         return event
@@ -326,13 +327,14 @@ def event_update(*, actor: User, event: Event, hosts: list[User] | None = None, 
         from events.actions.rsvp import promote_waitlisted
 
         promote_waitlisted(event=event, actor=actor)
+        publish_seats(event)
     logistics = [name for name in changed if name in LOGISTICS_FIELDS]
     if logistics and event.status == Status.PUBLISHED and not event.is_past():
         from events import tasks
 
         recipients = list(_audience_rsvps(event).values_list("pk", flat=True))
         for rsvp in _audience_rsvps(event):
-            tell(recipient=rsvp.member, event=event, actor=actor, what="updated", email_sent=True)
+            tell(recipient=rsvp.member, event=event, actor=actor, what="changed", email_sent=True)
         transaction.on_commit(lambda: [tasks.send_event_update.enqueue(rsvp_id=pk, changed=logistics)
                                        for pk in recipients])
     if event.status == Status.PUBLISHED:

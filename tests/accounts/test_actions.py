@@ -177,7 +177,8 @@ def test_delete_with_wrong_password_refused(member):
     assert member.deleted_at is None and member.is_active
 
 
-def test_delete_erases_personal_data_and_keeps_contributions(member, other_member):
+def test_delete_erases_personal_data_and_keeps_contributions(member, other_member,
+                                                           django_capture_on_commit_callbacks):
     actions.profile_update(user=member, bio="hello", display_name="Real Name")
     actions.avatar_set(user=member, upload=_png_upload())
     member.refresh_from_db()
@@ -190,11 +191,8 @@ def test_delete_erases_personal_data_and_keeps_contributions(member, other_membe
     contribution = actions.audit(actor=member, action="forum.post.flag", target=other_member)
     email = member.email
 
-    with pytest.MonkeyPatch.context():
-        from django.test import TestCase
-
-        with TestCase.captureOnCommitCallbacks(execute=True):
-            actions.account_delete(user=member, password=PASSWORD)
+    with django_capture_on_commit_callbacks(execute=True):
+        actions.account_delete(user=member, password=PASSWORD)
 
     member.refresh_from_db()
     assert member.email == f"deleted-{member.pk}@invalid"
@@ -242,3 +240,16 @@ def test_member_without_password_confirms_with_email(member):
     actions.account_delete(user=member, password=member.email.upper())
     member.refresh_from_db()
     assert member.deleted_at is not None
+
+
+def test_simultaneous_lookalike_handle_is_refused_by_the_constraint(make_member, monkeypatch):
+    """Two members asking for mistakable handles at the same moment: the unique skeleton decides."""
+    make_member(handle="river")
+    other = make_member()
+    # Pretend the check ran before the first member took the handle.
+    monkeypatch.setattr(actions, "_checked_handle", lambda *, user, handle: ("rlver", "rlver"))
+    with pytest.raises(AccountError) as info:
+        actions.handle_set(user=other, handle="rlver")
+    assert "just taken" in info.value.message_dict["handle"][0]
+    other.refresh_from_db()
+    assert other.handle != "rlver"

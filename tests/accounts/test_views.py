@@ -157,25 +157,35 @@ def test_preferences_refuse_bad_choice(member_client, member):
     assert not NotificationPreference.objects.filter(user=member).exists()
 
 
+# Visit bookkeeping done by the metrics middleware at most once a minute per member (and so dependent on a
+# cache that concurrent test runs may share): not part of what a page costs.
+_VISIT_BOOKKEEPING = ("metrics_", "loyalty_", '"last_seen_at"', "SAVEPOINT")
+
+
+def _page_query_count(queries) -> int:
+    return sum(1 for query in queries if not any(mark in query["sql"] for mark in _VISIT_BOOKKEEPING))
+
+
 @pytest.mark.parametrize("url", ["/account/", "/account/profile/", "/account/preferences/", "/account/delete/"])
 def test_account_pages_query_count_is_constant(make_member, login, url, django_assert_max_num_queries):
     """Rows that a member accumulates (preferences, audit entries) do not add queries."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
     counts = []
     for rows in (2, 20):
         user = make_member()
         client = login(user)
-        for i, kind in enumerate(KINDS[: min(rows, len(KINDS))]):
+        for kind in KINDS[: min(rows, len(KINDS))]:
             NotificationPreference.objects.create(user=user, kind=kind.key, delivery=Delivery.OFF)
         for i in range(rows):
             actions.audit(actor=user, action="forum.post.create", target=user, n=i)
-        from django.db import connection
-        from django.test.utils import CaptureQueriesContext
-
         client.get(url)  # the first visit of the day is recorded by the metrics middleware; measure the next
-        with django_assert_max_num_queries(15), CaptureQueriesContext(connection) as queries:
+        with django_assert_max_num_queries(30), CaptureQueriesContext(connection) as queries:
             assert client.get(url).status_code == 200
-        counts.append(len(queries))
+        counts.append(_page_query_count(queries))
     assert counts[0] == counts[1]
+    assert counts[0] <= 12, counts
 
 
 def test_delete_page_asks_for_password(member_client):

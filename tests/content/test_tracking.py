@@ -96,15 +96,29 @@ def test_a_url_that_is_not_in_the_token_is_refused(client, delivered, foreign):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("url", ["https://evil.example/", "javascript:alert(1)", "//evil.example/x"])
-def test_forged_or_tampered_tokens_never_redirect(client, delivered, url):
+def test_forged_or_tampered_tokens_never_redirect(client, delivered, url, settings):
     delivery = NewsletterDelivery.objects.first()
     forged = signing.dumps([delivery.pk, url], salt="another salt")
     assert client.get(f"/n/c/{forged}/").status_code == 400
     real = tracking.click_token(delivery_id=delivery.pk, url="https://example.com/guide")
-    payload, signature = real.rsplit(":", 1)
-    tampered = signing.b64_encode(f'[{delivery.pk},"{url}"]'.encode()).decode() + ":" + signature
-    assert client.get(f"/n/c/{tampered}/").status_code == 400
+    delivery_id, encoded, signature = real.split(".")
+    evil = tracking._b64(url.encode())
+    assert client.get(f"/n/c/{delivery_id}.{evil}.{signature}/").status_code == 400  # URL swapped
+    assert client.get(f"/n/c/{int(delivery_id) + 1}.{encoded}.{signature}/").status_code == 400  # delivery swapped
+    assert client.get(f"/n/c/{delivery_id}.{encoded}.{signature[:-1]}/").status_code == 400
+    with mock.patch.object(settings, "SECRET_KEY", "another-secret-key" * 3):
+        other_site = tracking.click_token(delivery_id=delivery.pk, url=url if url.startswith("https") else
+                                          "https://evil.example/")
+    assert client.get(f"/n/c/{other_site}/").status_code == 400
     assert client.get("/n/c/garbage/").status_code == 400
+    assert client.get(f"/n/c/{real}/").status_code == 302
+
+
+def test_tokens_survive_a_key_rotation(settings):
+    token = tracking.click_token(delivery_id=7, url="https://example.com/")
+    settings.SECRET_KEY_FALLBACKS = [settings.SECRET_KEY]
+    settings.SECRET_KEY = "a-new-secret-key-" * 4
+    assert tracking.read_click_token(token).url == "https://example.com/"
 
 
 def test_only_http_urls_can_be_signed():
@@ -115,7 +129,7 @@ def test_only_http_urls_can_be_signed():
 
 @pytest.mark.django_db
 def test_a_bad_pixel_token_still_returns_a_pixel_and_records_nothing(client, delivered):
-    response = client.get("/n/o/1:forged.gif")
+    response = client.get("/n/o/1.forged.gif")
     assert response.status_code == 200 and response["Content-Type"] == "image/gif"
     assert issue_report(delivered["issue"]).opened == 0
 

@@ -189,6 +189,6 @@ def test_cancel_notifies_everyone_who_answered(make_event, make_member, manager,
     rsvp_set(member=no, event=event, status="not_going")
     notifications.clear()
     event_cancel(actor=manager, event=event)
-    told = {n["recipient"] for n in notifications if n["data"]["what"] == "cancelled"}
+    told = {n["recipient"] for n in notifications if n["data"]["change"] == "cancelled"}
     assert told == {going, waiting, interested}
     assert all(n["kind"] == "event" and n["url"] == event.get_absolute_url() for n in notifications)

@@ -51,7 +51,7 @@ def test_waitlist_is_in_order_of_arrival_and_cancel_promotes_first(make_event, m
     assert RSVP.objects.get(member=second, event=event).status == "going"
     assert RSVP.objects.get(member=third, event=event).status == "waitlisted"
     assert waitlist_position(rsvp=RSVP.objects.get(member=third, event=event)) == 1
-    told = [n for n in notifications if n["data"]["what"] == "promoted"]
+    told = [n for n in notifications if n["data"]["change"] == "promoted"]
     assert [n["recipient"] for n in told] == [second]
     assert told[0]["kind"] == "event"
     assert_counts_consistent(event)
@@ -168,7 +168,7 @@ def test_role_restricted_event_needs_the_role(make_event, member, moderator):
     assert rsvp_set(member=moderator, event=event, status="going").status == "going"
 
 
-def test_raising_capacity_promotes_the_waitlist(make_event, make_member, manager, notifications):
+def test_raising_capacity_promotes_the_waitlist(make_event, make_member, manager, notifications, live_events):
     event = make_event(capacity=1)
     a, b, c = make_member(), make_member(), make_member()
     for m in (a, b, c):
@@ -176,8 +176,9 @@ def test_raising_capacity_promotes_the_waitlist(make_event, make_member, manager
     event_update(actor=manager, event=event, capacity=2)
     assert RSVP.objects.get(member=b).status == "going"
     assert RSVP.objects.get(member=c).status == "waitlisted"
-    assert [n["recipient"] for n in notifications if n["data"]["what"] == "promoted"] == [b]
+    assert [n["recipient"] for n in notifications if n["data"]["change"] == "promoted"] == [b]
     assert_counts_consistent(event)
+    assert live_events[-1][1]["seats_left"] == 0 and live_events[-1][1]["going"] == 2
 
 
 def test_unlimited_capacity_never_waitlists(make_event, make_member):

@@ -58,7 +58,7 @@ def test_reminders_sent_once_when_command_runs_twice(make_event, make_member, dj
 
     assert sorted(m.to[0] for m in mail.outbox) == sorted(a.email for a in attendees)
     assert ReminderDelivery.objects.filter(sent_at__isnull=False).count() == 3
-    reminders = [n for n in notifications if n["data"]["what"] == "reminder"]
+    reminders = [n for n in notifications if n["data"]["change"] == "reminder"]
     assert len(reminders) == 3 and all(n["data"]["email_sent"] for n in reminders)
     message = mail.outbox[0]
     assert "Reminder: Community meetup" in message.subject
@@ -141,8 +141,8 @@ def test_member_who_turned_event_emails_off_gets_none(make_event, member, django
     with django_capture_on_commit_callbacks(execute=True):
         reminders_claim_due()
     assert mail.outbox == []
-    assert [n["data"] for n in notifications if n["data"]["what"] == "reminder"] == [
-        {"what": "reminder", "email_sent": False}]
+    assert [n["data"] for n in notifications if n["data"]["change"] == "reminder"] == [
+        {"change": "reminder", "email_sent": False}]
 
 
 def test_update_email_when_time_place_or_link_changes(online_event, make_member, manager,
@@ -238,3 +238,30 @@ def test_survey_to_all_confirmed_when_check_in_unused(make_event, make_member, d
         assert surveys_claim_due() == []
     assert len(mail.outbox) == 2
     assert not RSVP.objects.filter(attendance="no_show").exists()
+
+
+def test_reminder_task_running_twice_sends_once(make_event, member, django_capture_on_commit_callbacks):
+    from events import tasks
+
+    event = make_event(starts_in=timedelta(hours=2))
+    rsvp_set(member=member, event=event, status="going")
+    with django_capture_on_commit_callbacks(execute=False):
+        [delivery_id] = reminders_claim_due()
+    mail.outbox.clear()
+    tasks.send_event_reminder.enqueue(delivery_id=delivery_id)
+    tasks.send_event_reminder.enqueue(delivery_id=delivery_id)
+    assert len(mail.outbox) == 1
+    assert ReminderDelivery.objects.get(pk=delivery_id).sent_at is not None
+
+
+def test_no_reminder_for_member_who_cancelled_meanwhile(make_event, member, django_capture_on_commit_callbacks):
+    from events.actions import reminder_deliver, rsvp_cancel
+
+    event = make_event(starts_in=timedelta(hours=2))
+    rsvp_set(member=member, event=event, status="going")
+    with django_capture_on_commit_callbacks(execute=False):
+        [delivery_id] = reminders_claim_due()
+    rsvp_cancel(member=member, event=event)
+    mail.outbox.clear()
+    assert reminder_deliver(delivery_id=delivery_id) is False
+    assert mail.outbox == []

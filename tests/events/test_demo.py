@@ -22,3 +22,11 @@ def test_demo_is_complete_and_idempotent():
     assert full.is_full and full.waitlist_count == 3
     assert [h.handle for h in events["upcoming"].hosts.all()] == ["maria"]
     assert Event.objects.filter(series__isnull=False).count() == 4
+
+
+def test_demo_starts_discussions_in_the_forum():
+    from community.forum.models import Category
+
+    Category.objects.create(name="Events", slug="events")
+    events = seed()
+    assert Event.objects.get(pk=events["upcoming"].pk).discussion_topic is not None

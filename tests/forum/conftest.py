@@ -51,9 +51,12 @@ class Notified:
 
 
 @pytest.fixture(autouse=True)
-def notified(monkeypatch) -> Notified:
-    """notify(...) calls of the forum actions (autouse: forum tests do not depend on the notifications app)."""
+def notified(monkeypatch, request) -> Notified:
+    """notify(...) calls of the forum actions (autouse: forum tests do not depend on the notifications app;
+    a test module with `REAL_DOORS = True` runs against the real notifications and metrics apps)."""
     box = Notified()
+    if getattr(request.module, "REAL_DOORS", False):
+        return box
 
     def capture(**kwargs) -> None:
         box.calls.append(kwargs)
@@ -63,9 +66,11 @@ def notified(monkeypatch) -> Notified:
 
 
 @pytest.fixture(autouse=True)
-def recorded(monkeypatch) -> list[tuple[str, str, object]]:
+def recorded(monkeypatch, request) -> list[tuple[str, str, object]]:
     """metrics.record / undo calls as (what, kind, member) (autouse: the ledger is the metrics app's to test)."""
     calls: list[tuple[str, str, object]] = []
+    if getattr(request.module, "REAL_DOORS", False):
+        return calls
     for module in ("posting", "engagement"):
         monkeypatch.setattr(f"community.forum.actions.{module}.record",
                             lambda *, member, kind, subject=None, **kw: calls.append(("record", kind, member)))

@@ -552,3 +552,15 @@ def test_moderator_cannot_silence_staff_or_without_reason(reader, moderator, sta
         actions.member_silence(actor=moderator, member=staff_member, days=1, reason="x")
     with pytest.raises(ForumError):
         actions.member_silence(actor=moderator, member=reader, days=1, reason="  ")
+
+
+# --- Categories ---------------------------------------------------------------------------------------------
+
+def test_category_create_validates_and_needs_a_moderator(reader, moderator):
+    with pytest.raises(NotAllowed):
+        actions.category_create(actor=reader, name="Mine")
+    with pytest.raises(ForumError):
+        actions.category_create(actor=moderator, name="Bad colour", colour="red;background:url(x)")
+    category = actions.category_create(actor=moderator, name="Tips & tricks", qa_mode=True)
+    assert category.slug == "tips-tricks" and category.qa_mode
+    assert AuditLog.objects.filter(action="forum.category.create", target_id=str(category.pk)).exists()

@@ -30,11 +30,12 @@ def test_visible_category_ids_none_when_all_public(category, reader):
     assert permissions.visible_category_ids(reader) is None
 
 
-def test_category_moderator_sees_their_restricted_category(make_category, settled_member):
+def test_category_moderator_sees_their_restricted_category(make_category, restricted, settled_member):
     mod = settled_member()
     hidden = make_category(access_level=AccessLevel.ROLES, moderators=[mod])
     assert permissions.can_view_category(mod, hidden)
-    assert hidden.pk in permissions.visible_category_ids(mod)
+    assert not permissions.can_view_category(mod, restricted)
+    assert permissions.visible_category_ids(mod) == {hidden.pk}
     assert permissions.can_moderate(mod, hidden)
 
 

@@ -11,6 +11,13 @@ from community.forum import actions
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _no_visit_bookkeeping(monkeypatch):
+    """The metrics middleware writes last-seen at most once a minute per member; slow runs (PostgreSQL) cross
+    that minute between two measurements. It is the metrics app's cost, the same for every page: left out."""
+    monkeypatch.setattr("community.metrics.middleware.VisitMiddleware.note_visit", staticmethod(lambda user: None))
+
+
 def count_queries(client, url: str) -> int:
     with CaptureQueriesContext(connection) as ctx:
         response = client.get(url)

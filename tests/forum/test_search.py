@@ -54,11 +54,13 @@ def test_filters_by_category_tag_author_and_date(make_topic, make_category, read
 
 
 def test_snippet_is_escaped_with_marked_hits(make_topic, reader):
-    make_topic(raw="Try `<script>alert('x')</script>` with the kangaroo option")
+    make_topic(raw="The kangaroo <script>alert('x')</script> option")
     result = hits(reader, q="kangaroo")[0]
     snippet = str(result.snippet)
-    assert "<script>" not in snippet and "&lt;script&gt;" in snippet
-    assert "<mark>kangaroo</mark>" in snippet
+    assert "<script>" not in snippet and "<mark>kangaroo</mark>" in snippet
+    assert snippet.replace("<mark>", "").replace("</mark>", "").count("<") == 0  # no other tag survives
+    if connection.vendor == "sqlite":
+        assert "&lt;script&gt;" in snippet
 
 
 def test_empty_query_returns_nothing(make_topic, reader):

@@ -393,3 +393,11 @@ def test_topic_moderation_form(topic, moderator, reader, login, make_category):
     response = mod.post(url, {"action": "merge", "target": other.pk})
     assert response.status_code == 302 and response.url == other.get_absolute_url()
     assert login(reader).get(topic.get_absolute_url()).url == f"/t/-/{other.pk}/"
+
+
+def test_anonymous_views_are_written_ten_at_a_time(client, topic):
+    for _ in range(9):
+        client.get(topic.get_absolute_url())
+    assert Topic.objects.get(pk=topic.pk).view_count == 0
+    client.get(topic.get_absolute_url())
+    assert Topic.objects.get(pk=topic.pk).view_count == 10

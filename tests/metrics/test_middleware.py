@@ -7,6 +7,11 @@ from community.metrics.models import DailyActivity, Participation
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _track_visits(settings):
+    settings.METRICS_TRACK_VISITS = True
+
+
 def test_visit_recorded_once_a_day_and_last_seen(member, member_client):
     for _ in range(3):
         member_client.get("/healthz")

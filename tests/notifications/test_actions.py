@@ -293,3 +293,47 @@ def test_cannot_mark_someone_elses_notification(member, other_member, make_membe
     with pytest.raises(Notification.DoesNotExist):
         actions.notification_mark_read(member=other_member, notification_id=n.pk)
     assert Notification.objects.get(pk=n.pk).read_at is None
+
+
+def test_an_email_held_back_for_days_is_dropped(emailed, member):
+    member.last_seen_at = timezone.now()
+    member.save()
+    assert actions.notification_email_send(notification_id=emailed.pk) == EmailDelivery.Status.PENDING
+    later = timezone.now() + actions.HOLD_BACK_MAX + timedelta(hours=1)
+    assert actions.pending_notification_emails_send(now=later) == {"stale": 1}
+    assert EmailDelivery.objects.get(notification=emailed).reason == "stale" and djmail.outbox == []
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_racing_send_one_email(make_member, set_pref):
+    import threading
+
+    from django.db import connection, connections
+
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL")
+    recipient, actor = make_member(), make_member()
+    set_pref(recipient, "mention", Delivery.EMAIL)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(realtime, "publish_on_commit", lambda stream, event: None)
+        mp.setattr(actions, "_enqueue_email", lambda notification_id: None)  # the workers below do the sending
+        n = notify(recipient=recipient, kind="mention", actor=actor, url="/t/x/1/2", data={"title": "Race"})
+    barrier = threading.Barrier(4)
+    results = []
+
+    def worker():
+        try:
+            barrier.wait()
+            results.append(actions.notification_email_send(notification_id=n.pk))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(djmail.outbox) == 1  # one claim won; the others saw it taken
+    assert set(results) <= {EmailDelivery.Status.SENT, EmailDelivery.Status.SENDING} and len(results) == 4
+    assert EmailDelivery.objects.get(notification=n).status == EmailDelivery.Status.SENT

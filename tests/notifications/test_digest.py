@@ -339,3 +339,32 @@ def test_a_chunk_of_members_costs_the_same_queries_as_one(away, category, make_t
     ten = _queries(lambda: build_digests(members, NOW))
     assert one == ten <= 20
     assert all(d is not None for d in build_digests(members, NOW).values())
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_schedulers_racing_send_one_digest(reader, category, make_topic, watch, recent):
+    import threading
+
+    from django.db import connections
+
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL")
+    watch(reader, category)
+    make_topic(category=category, replies=2, at=recent)
+    barrier = threading.Barrier(3)
+
+    def worker():
+        try:
+            barrier.wait()
+            send_due_digests(NOW)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=worker) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(djmail.outbox) == 1
+    assert DigestDelivery.objects.filter(member=reader).count() == 1

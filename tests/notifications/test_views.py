@@ -22,6 +22,7 @@ def _make_notifications(recipient, actors, n):
 def test_list_page_queries_stay_constant(rows, member, member_client, make_member, django_assert_max_num_queries):
     actors = [make_member() for _ in range(3)]
     _make_notifications(member, actors, rows)
+    member_client.get(reverse("notifications:list"))  # the first visit of the day writes the visit bookkeeping
     with django_assert_max_num_queries(8):
         response = member_client.get(reverse("notifications:list"))
     assert response.status_code == 200
@@ -182,3 +183,23 @@ def test_emailed_unsubscribe_link_works_end_to_end(member, make_member, client, 
     assert client.post("/" + path, data="List-Unsubscribe=One-Click",
                        content_type="application/x-www-form-urlencoded").status_code == 200
     assert delivery_for(member, "mention") == Delivery.IN_APP
+
+
+def test_another_app_registers_its_own_scope(member, client):
+    from django.utils.translation import gettext_lazy
+
+    calls = []
+    mail.register_unsubscribe_scope("survey", lambda *, user, scope: calls.append((user.pk, scope)),
+                                    label=gettext_lazy("event surveys"))
+    url = _url(member, "survey:7")
+    page = client.get(url)
+    assert b"event surveys" in page.content and calls == []
+    client.post(url)
+    assert calls == [(member.pk, "survey:7")]
+
+
+def test_newsletter_issue_scope_from_the_content_app(member, client):
+    MemberSettings.objects.filter(user=member).update(newsletter_opt_in=True)
+    assert b"newsletters" in client.get(_url(member, "newsletter:12")).content
+    client.post(_url(member, "newsletter:12"))
+    assert MemberSettings.objects.get(user=member).newsletter_opt_in is False

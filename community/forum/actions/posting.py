@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -96,12 +97,17 @@ def category_create(*, actor: User, name: str, slug: str = "", description: str 
                     moderators: Iterable[User] = ()) -> Category:
     if not (actor.is_staff or actor.has_perm("accounts.moderate_community")):
         raise NotAllowed(_("Only moderators may create categories."))
+    category = Category(
+        name=name, slug=slug or slugify(name, allow_unicode=True), description=description, colour=colour,
+        position=position, parent=parent, access_level=access_level, start_policy=start_policy,
+        hold_new_member_posts=hold_new_member_posts, slow_mode_seconds=slow_mode_seconds, qa_mode=qa_mode,
+    )
+    try:
+        category.full_clean()
+    except ValidationError as exc:
+        raise ForumError("; ".join(exc.messages)) from exc
     with transaction.atomic():
-        category = Category.objects.create(
-            name=name, slug=slug or slugify(name, allow_unicode=True), description=description, colour=colour,
-            position=position, parent=parent, access_level=access_level, start_policy=start_policy,
-            hold_new_member_posts=hold_new_member_posts, slow_mode_seconds=slow_mode_seconds, qa_mode=qa_mode,
-        )
+        category.save()
         category.access_groups.set(list(access_groups))
         category.moderators.set(list(moderators))
         audit(actor=actor, action="forum.category.create", target=category, name=name, access=access_level)

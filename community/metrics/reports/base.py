@@ -8,12 +8,14 @@ no staff, deleted or suspended members). All grouping happens in the database.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from datetime import timezone as dt_timezone
 from typing import Any, ClassVar
 
-from django.db import connection
+from django.db import connection, transaction
 from django.utils.functional import Promise
 
 GRAINS = ("day", "week", "month")
@@ -148,6 +150,20 @@ def sql_utc_date(col: str) -> str:
     if vendor() == "postgresql":
         return f"CAST(({col} AT TIME ZONE 'UTC') AS date)"
     return f"date({col})"
+
+
+@contextmanager
+def report_session() -> Iterator[None]:
+    """Run reports in one read transaction; on PostgreSQL give its sorts and hashes more memory
+    (METRICS_WORK_MEM, default 64MB) so that grouping a few million rows does not spill to disk."""
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            from django.conf import settings
+
+            work_mem = getattr(settings, "METRICS_WORK_MEM", "64MB")
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT set_config('work_mem', %s, true)", [work_mem])
+        yield
 
 
 def fetch(sql: str, params: tuple | list) -> list[tuple]:

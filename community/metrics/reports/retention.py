@@ -52,18 +52,21 @@ class CohortRetention(Report):
         join_day = sql_utc_date("u.date_joined")
         cidx = sql_period_index(grain, join_day)
         first = period_start(f.start, grain)
-        cte = (f"WITH m(id) AS ({msql}),"
-               f" coh AS (SELECT u.id AS member_id, {cidx} AS cidx FROM accounts_user u"
-               f"  WHERE u.id IN (SELECT m.id FROM m) AND {join_day} >= %s AND {join_day} <= %s),"
-               f" act AS ({_activity_cte(grain)})")
-        params = (*mparams, first, f.end, first, f.end)
-        sizes = dict(fetch(f"{cte} SELECT coh.cidx, COUNT(*) FROM coh GROUP BY coh.cidx", params))
+        in_cohort = f"{join_day} >= %s AND {join_day} <= %s"
+        sizes = dict(fetch(
+            f"SELECT {cidx}, COUNT(*) FROM accounts_user u WHERE u.id IN ({msql}) AND {in_cohort} GROUP BY {cidx}",
+            (*mparams, first, f.end),
+        ))
+        idx = sql_period_index(grain, "da.day")
         cells: dict[int, dict[int, int]] = defaultdict(dict)
+        # One pass: (member, period active, join period) pairs of the cohorts, counted per cohort and offset.
         for c, k, n in fetch(
-            f"{cte} SELECT coh.cidx, act.idx - coh.cidx, COUNT(*) FROM coh"
-            f" JOIN act ON act.member_id = coh.member_id AND act.idx >= coh.cidx"
-            f" GROUP BY coh.cidx, act.idx - coh.cidx",
-            params,
+            f"SELECT t.cidx, t.idx - t.cidx, COUNT(*) FROM ("
+            f" SELECT DISTINCT da.member_id, {idx} AS idx, {cidx} AS cidx"
+            f" FROM metrics_dailyactivity da JOIN accounts_user u ON u.id = da.member_id"
+            f" WHERE da.day >= %s AND da.day <= %s AND {in_cohort} AND u.id IN ({msql})"
+            f") t WHERE t.idx >= t.cidx GROUP BY t.cidx, t.idx - t.cidx",
+            (first, f.end, first, f.end, *mparams),
         ):
             cells[c][k] = n
         last = period_index(f.end, grain)
@@ -115,32 +118,30 @@ class Lifecycle(Report):
         first = period_start(f.start, grain)
         before = add_periods(first, grain, -1)  # the previous period tells returning from resurrected
         join_idx = sql_period_index(grain, sql_utc_date("u.date_joined"))
-        cte = (f"WITH m(id) AS ({msql}), act AS ({_activity_cte(grain)}),"
-               f" j AS (SELECT u.id AS member_id, {join_idx} AS jidx FROM accounts_user u"
-               f"  WHERE u.id IN (SELECT m.id FROM m))")
-        params = (*mparams, before, f.end)
+        # One pass over the (member, active period) pairs: the previous and next active period of the same
+        # member (window functions) tell returning from resurrected, and who goes dormant after a period.
         counts = {
-            i: (a, n, r, s) for i, a, n, r, s in fetch(
-                f"{cte} SELECT a.idx, COUNT(*),"
-                f" SUM(CASE WHEN j.jidx = a.idx THEN 1 ELSE 0 END),"
-                f" SUM(CASE WHEN j.jidx <> a.idx AND p.member_id IS NOT NULL THEN 1 ELSE 0 END),"
-                f" SUM(CASE WHEN j.jidx <> a.idx AND p.member_id IS NULL THEN 1 ELSE 0 END)"
-                f" FROM act a JOIN j ON j.member_id = a.member_id"
-                f" LEFT JOIN act p ON p.member_id = a.member_id AND p.idx = a.idx - 1"
-                f" GROUP BY a.idx",
-                params,
+            i: (a, n, r, s, d) for i, a, n, r, s, d in fetch(
+                f"WITH m(id) AS ({msql}), act AS ({_activity_cte(grain)}),"
+                f" seq AS (SELECT act.member_id, act.idx,"
+                f"  LAG(act.idx) OVER (PARTITION BY act.member_id ORDER BY act.idx) AS prev,"
+                f"  LEAD(act.idx) OVER (PARTITION BY act.member_id ORDER BY act.idx) AS next FROM act)"
+                f" SELECT seq.idx, COUNT(*),"
+                f" SUM(CASE WHEN {join_idx} = seq.idx THEN 1 ELSE 0 END),"
+                f" SUM(CASE WHEN {join_idx} <> seq.idx AND seq.prev = seq.idx - 1 THEN 1 ELSE 0 END),"
+                f" SUM(CASE WHEN {join_idx} <> seq.idx AND (seq.prev IS NULL OR seq.prev <> seq.idx - 1)"
+                f"  THEN 1 ELSE 0 END),"
+                f" SUM(CASE WHEN seq.next IS NULL OR seq.next <> seq.idx + 1 THEN 1 ELSE 0 END)"
+                f" FROM seq JOIN accounts_user u ON u.id = seq.member_id GROUP BY seq.idx",
+                (*mparams, before, f.end),
             )
         }
-        dormant = dict(fetch(
-            f"{cte} SELECT p.idx + 1, COUNT(*) FROM act p"
-            f" LEFT JOIN act a ON a.member_id = p.member_id AND a.idx = p.idx + 1"
-            f" WHERE a.member_id IS NULL GROUP BY p.idx + 1",
-            params,
-        ))
+        # Members active in period i who are not active in i + 1 are dormant in i + 1.
+        dormant = {i + 1: int(v[4] or 0) for i, v in counts.items()}
         rows = []
         for start in periods(first, f.end, grain):
             i = period_index(start, grain)
-            active, new, returning, resurrected = (int(v or 0) for v in counts.get(i, (0, 0, 0, 0)))
+            active, new, returning, resurrected = (int(v or 0) for v in counts.get(i, (0, 0, 0, 0, 0))[:4])
             previous = counts.get(i - 1, (0,))[0] or 0
             gone = dormant.get(i, 0)
             rows.append({
