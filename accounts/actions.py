@@ -6,6 +6,8 @@ with messages keyed by form field where there is one, so that views hand them to
 
 from __future__ import annotations
 
+import secrets
+
 import logging
 import zoneinfo
 
@@ -77,6 +79,28 @@ def handle_set(*, user: User, handle: str) -> User:
     user.handle, user.handle_skeleton = handle, skeleton
     _save_profile(user, ["handle", "handle_skeleton"])
     audit(actor=user, action="accounts.profile.update", target=user, fields=["handle"])
+    return user
+
+
+def handle_assign_default(*, user: User) -> User:
+    """Give a new member a free @handle from their name or email, so they can be mentioned at once.
+
+    They can change it on the profile page; trying a handful of numbered variants keeps this bounded.
+    """
+    if user.handle:
+        return user
+    import unicodedata
+
+    source = user.display_name or user.email.split("@", 1)[0]
+    base = unicodedata.normalize("NFKD", source).encode("ascii", "ignore").decode().lower()
+    base = "".join(ch if ch.isalnum() else "_" for ch in base).strip("_")[:24] or "member"
+    if len(base) < 2:
+        base = f"{base}_member"
+    for suffix in ["", *[str(n) for n in range(2, 12)], secrets.token_hex(3)]:
+        try:
+            return handle_set(user=user, handle=f"{base}{suffix}"[:30])
+        except AccountError:
+            continue
     return user
 
 

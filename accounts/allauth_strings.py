@@ -7,9 +7,9 @@ Django merges catalogues, so our translations are used for allauth's forms, erro
 Generated from django-allauth 65.21.1 (`makemessages` over its package, entries referenced from
 account/forms.py, account/fields.py, account/adapter.py, templates/account/messages/ and the account emails our
 templates/account/email/ does not override); phone, passkey and MFA strings are left out (not enabled here).
-DJANGO_STRINGS holds the few Django strings members see (password rules on the signup and password forms) that
-Django's Swahili and Armenian catalogues lack. After upgrading allauth or Django, compare with their catalogues
-and update these lists. Nothing needs to import this module; the values are the untranslated msgids.
+DJANGO_STRINGS holds the few Django strings members see (password rules, length errors, "3 days") that Django's
+Swahili or Armenian catalogues lack or its Latvian catalogue gets wrong. After upgrading allauth or Django, compare
+with their catalogues and update these lists. Nothing needs to import this module; the values are the msgids.
 """
 
 from __future__ import annotations
@@ -83,7 +83,8 @@ ALLAUTH_STRINGS = (
 )
 
 DJANGO_STRINGS = (
-    # django/contrib/auth/password_validation.py, MinimumLengthValidator (untranslated in Django's sw and hy)
+    # django/contrib/auth/password_validation.py: rules and help texts on the signup and password forms
+    # (untranslated in Django's sw and hy catalogues)
     ngettext_lazy(
         "This password is too short. It must contain at least %d character.",
         "This password is too short. It must contain at least %d characters.",
@@ -92,4 +93,24 @@ DJANGO_STRINGS = (
         "Your password must contain at least %(min_length)d character.",
         "Your password must contain at least %(min_length)d characters.",
     ),
+    gettext_noop("Your password can’t be too similar to your other personal information."),
+    gettext_noop("Your password can’t be a commonly used password."),
+    gettext_noop("Your password can’t be entirely numeric."),
+    # django/core/validators.py: max_length / min_length errors on our forms (untranslated in Django's sw)
+    ngettext_lazy(
+        "Ensure this value has at most %(limit_value)d character (it has %(show_value)d).",
+        "Ensure this value has at most %(limit_value)d characters (it has %(show_value)d).",
+    ),
+    ngettext_lazy(
+        "Ensure this value has at least %(limit_value)d character (it has %(show_value)d).",
+        "Ensure this value has at least %(limit_value)d characters (it has %(show_value)d).",
+    ),
+    # django/utils/timesince.py: "3 days" on the notifications page (untranslated in Django's sw and hy; Django's
+    # lv catalogue orders these plural forms for another plural rule, so "3 days" came out as "3 diena")
+    ngettext_lazy("%(num)d year", "%(num)d years"),
+    ngettext_lazy("%(num)d month", "%(num)d months"),
+    ngettext_lazy("%(num)d week", "%(num)d weeks"),
+    ngettext_lazy("%(num)d day", "%(num)d days"),
+    ngettext_lazy("%(num)d hour", "%(num)d hours"),
+    ngettext_lazy("%(num)d minute", "%(num)d minutes"),
 )

@@ -31,6 +31,7 @@ class SignupExtraForm(forms.Form):
         name = self.cleaned_data.get("display_name") or ""
         if name:
             actions.profile_update(user=user, display_name=name)
+        actions.handle_assign_default(user=user)
 
 
 class ProfileForm(forms.Form):

@@ -30,6 +30,7 @@ KINDS: list[Kind] = [
     Kind("watching", _("New posts in topics and categories I watch"), Delivery.DIGEST),
     Kind("event", _("Event reminders and changes"), Delivery.EMAIL),
     Kind("loyalty", _("Badges, tiers and rewards"), Delivery.IN_APP),
+    Kind("message", _("Personal messages from the community team"), Delivery.EMAIL),
 ]
 KIND_BY_KEY = {kind.key: kind for kind in KINDS}
 

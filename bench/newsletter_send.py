@@ -13,7 +13,8 @@ worker, over the whole run and over the last stretch) and memory.
 Memory: the locmem backend keeps a deep copy of every message in `django.core.mail.outbox`, which grows
 with the number of recipients by design. That is the test backend's memory, not ours, so the bench's
 backend clears the outbox after every batch (when the engine closes the connection); what remains is the
-engine's own memory. Printed: peak RSS of the process (getrusage ru_maxrss, monotonic) and, with
+engine's own memory. Throughput is printed per wall-clock second and per CPU-second of this process (the
+latter does not depend on what else the machine is running). Printed: peak RSS of the process (getrusage ru_maxrss, monotonic) and, with
 --tracemalloc, the peak of Python allocations within each stretch (slower: tracemalloc hooks every
 allocation, so throughput is then not representative).
 """
@@ -154,10 +155,12 @@ def run(args) -> None:
     if args.tracemalloc:
         tracemalloc.start()
     print()
-    print(f"{'sent':>8} {'msg/s (all)':>12} {'msg/s (stretch)':>16} {'RSS MB':>7} {'peak RSS MB':>12}"
+    print(f"{'sent':>8} {'msg/s (all)':>12} {'msg/s (stretch)':>16} {'msg/CPU-s':>10} {'RSS MB':>7} "
+          f"{'peak RSS MB':>12}"
           + (f" {'py peak MB (stretch)':>21}" if args.tracemalloc else ""))
     sent = 0
     started = last_time = time.perf_counter()
+    cpu_started = last_cpu = time.process_time()
     last_sent = 0
     for checkpoint in sorted(c for c in args.checkpoints if c <= n):
         while sent < checkpoint:
@@ -167,22 +170,26 @@ def run(args) -> None:
             sent += result.sent
             if result.stopped == "done":
                 break
-        now = time.perf_counter()
+        now, cpu = time.perf_counter(), time.process_time()
         line = (f"{sent:>8,} {sent / (now - started):>12,.0f} {(sent - last_sent) / (now - last_time):>16,.0f} "
-                f"{rss_mb():>7.0f} {peak_rss_mb():>12.0f}")
+                f"{(sent - last_sent) / (cpu - last_cpu):>10,.0f} {rss_mb():>7.0f} {peak_rss_mb():>12.0f}")
         if args.tracemalloc:
             _current, peak = tracemalloc.get_traced_memory()
             tracemalloc.reset_peak()
             line += f" {peak / 2**20:>21.1f}"
         print(line, flush=True)
-        last_time, last_sent = now, sent
+        last_time, last_sent, last_cpu = now, sent, cpu
     total_s = time.perf_counter() - started
+    cpu_s = time.process_time() - cpu_started
     sending.deliver(issue.pk, connection=connection, size=args.batch, composer=composer)  # finds nothing: done
     assert NewsletterDelivery.objects.filter(issue=issue, status="sent").count() == sent == n, "not all sent"
     issue.refresh_from_db()
     print()
     print(f"sent {sent:,} messages in {total_s:.1f}s: {sent / total_s:,.0f} messages/s for one worker "
           f"(target >= 2,000); issue status: {issue.status}")
+    print(f"this process used {cpu_s:.1f}s of CPU for it: {sent / cpu_s:,.0f} messages per CPU-second "
+          f"(the database server's CPU, for PostgreSQL, is not included); load average "
+          f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
 
 
 if __name__ == "__main__":

@@ -85,6 +85,26 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def published_at(database: Path, stream: str) -> dict[int, float]:
+    """When each forum.post event was published (StreamEvent.created_at, set in the reply's transaction just
+    before it commits), by post number, as a Unix time."""
+    import sqlite3
+    from datetime import datetime, timezone
+
+    with sqlite3.connect(f"file:{database}?mode=ro", uri=True) as connection:
+        rows = connection.execute(
+            "SELECT payload, created_at FROM live_streamevent WHERE stream = ?", (stream,)).fetchall()
+    found = {}
+    for payload, created in rows:
+        event = json.loads(payload)
+        if event.get("type") == "forum.post" and event.get("op") == "add":
+            moment = datetime.fromisoformat(created.replace(" ", "T"))
+            if moment.tzinfo is None:
+                moment = moment.replace(tzinfo=timezone.utc)
+            found[event["number"]] = moment.timestamp()
+    return found
+
+
 def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
     if not ordered:
@@ -178,6 +198,7 @@ class Client:
     def __init__(self) -> None:
         self.ws = None
         self.posts: dict[int, float] = {}
+        self.walls: dict[int, float] = {}
         self.frames = 0
         self.last_frame_at = 0.0
         self.task: asyncio.Task | None = None
@@ -201,7 +222,9 @@ class Client:
                 self.frames += 1
                 self.last_frame_at = now
                 if '"forum.post"' in text:
-                    self.posts[json.loads(text)["event"]["number"]] = now
+                    number = json.loads(text)["event"]["number"]
+                    self.posts[number] = now
+                    self.walls[number] = time.time()
         except Exception:  # noqa: BLE001 - closed at the end
             pass
 
@@ -274,6 +297,12 @@ async def run(levels: list[int], replies: int, burst: int, concurrency: int, red
                         from_request.append((at - sent) * 1000)
                     await asyncio.sleep(0.05)
                 missing = replies * len(clients) - len(latencies)
+                measured = list(range(number - replies + 1, number + 1))
+                publish = published_at(server.workdir / "bench.sqlite3", stream)
+                from_publish = [(c.walls[n] - publish[n]) * 1000 for n in measured if n in publish
+                                for c in clients if n in c.walls]
+                spread = [(max(c.posts[n] for c in clients) - min(c.posts[n] for c in clients)) * 1000
+                          for n in measured if all(n in c.posts for c in clients)]
 
                 # Throughput: the burst is posted by `concurrency` writers at once, as many members would.
                 frames_before = sum(c.frames for c in clients)
@@ -303,6 +332,11 @@ async def run(levels: list[int], replies: int, burst: int, concurrency: int, red
                     "request_p50_ms": percentile(from_request, 0.50),
                     "request_p99_ms": percentile(from_request, 0.99),
                     "http_p50_ms": percentile(http_ms, 0.50),
+                    "publish_p50_ms": percentile(from_publish, 0.50),
+                    "publish_p99_ms": percentile(from_publish, 0.99),
+                    "publish_max_ms": max(from_publish) if from_publish else float("nan"),
+                    "spread_p50_ms": percentile(spread, 0.50),
+                    "spread_max_ms": max(spread) if spread else float("nan"),
                     "p99_ms": percentile(latencies, 0.99),
                     "max_ms": max(latencies) if latencies else float("nan"),
                     "deliveries_per_s": rate,
@@ -321,6 +355,12 @@ async def run(levels: list[int], replies: int, burst: int, concurrency: int, red
                     f"{result['deliveries_per_s']:8.0f} deliveries/s ({delivered} frames) | "
                     f"{per_connection_kb:5.1f} KB per idle connection (server RSS {after / 1024:.0f} MB) | "
                     f"missing {missing}, before the HTTP response {early}",
+                    flush=True,
+                )
+                print(
+                    f"{'':>5}             | from publish (commit) to receipt: p50 {result['publish_p50_ms']:6.1f} ms  "
+                    f"p99 {result['publish_p99_ms']:6.1f} ms  max {result['publish_max_ms']:6.1f} ms | first to last "
+                    f"subscriber: p50 {result['spread_p50_ms']:.1f} ms, max {result['spread_max_ms']:.1f} ms",
                     flush=True,
                 )
                 print(

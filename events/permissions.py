@@ -52,18 +52,12 @@ def ensure_visible(user, event) -> None:
         raise Http404
 
 
-def can_participate(user) -> bool:
-    """Signed in, active, not suspended and with a verified email (accounts.selectors when it exists)."""
-    if user is None or not user.is_authenticated:
-        return False
-    try:
-        from accounts.selectors import can_participate as accounts_can_participate
-    except ImportError:
-        accounts_can_participate = None
-    if accounts_can_participate is not None:
-        return bool(accounts_can_participate(user))
-    if not user.is_active or getattr(user, "deleted_at", None) or user.is_suspended():
-        return False
-    from allauth.account.models import EmailAddress
+def participation_refusal(user) -> str | None:
+    """Why the member may not RSVP now (not verified, suspended, silenced...), or None: accounts' one rule."""
+    from accounts.selectors import participation_refusal as accounts_refusal
 
-    return EmailAddress.objects.filter(user=user, verified=True).exists()
+    return accounts_refusal(user)
+
+
+def can_participate(user) -> bool:
+    return participation_refusal(user) is None

@@ -181,29 +181,34 @@ PLACEHOLDER = re.compile(r"%\([A-Za-z_][A-Za-z0-9_]*\)[-#0 +]*\d*(?:\.\d+)?[sdfi
 TAG = re.compile(r"</?[A-Za-z][^>]*>")
 
 
-def signature(text: str) -> tuple:
-    named = sorted(m for m in PLACEHOLDER.findall(text) if m != "%%")
+def signature(text: str, formatted: bool = True) -> tuple:
+    named = sorted(m for m in PLACEHOLDER.findall(text) if m != "%%" and (formatted or m.startswith(("%(", "{"))))
     tags = sorted(re.sub(r"\s+", " ", t) for t in TAG.findall(text))
     return named, tags
 
 
 def problems(entry: Entry, forms: list[str], lang: str) -> list[str]:
     out = []
+    formatted = "python-format" in entry.flags or "javascript-format" in entry.flags
+
+    def signature_of(text: str) -> tuple:
+        return signature(text, formatted)
+
     sources = [entry.msgid] if entry.msgid_plural is None else [entry.msgid, entry.msgid_plural]
     for i, form in enumerate(forms):
         if not form.strip():
             out.append(f"empty form {i}")
             continue
         if entry.msgid_plural is None:
-            want = signature(entry.msgid)
+            want = signature_of(entry.msgid)
         else:
             # a plural form may drop the count placeholder (e.g. "one topic"); names must come from the source
-            want = signature(entry.msgid_plural if (lang == "lv" and i > 0) or (lang != "lv" and i > 0) else entry.msgid)
-        got = signature(form)
+            want = signature_of(entry.msgid_plural if (lang == "lv" and i > 0) or (lang != "lv" and i > 0) else entry.msgid)
+        got = signature_of(form)
         if entry.msgid_plural is None and got != want:
             out.append(f"placeholders/tags differ: {want} vs {got}")
         elif entry.msgid_plural is not None:
-            allowed = set(signature(sources[0])[0]) | set(signature(sources[1])[0])
+            allowed = set(signature_of(sources[0])[0]) | set(signature_of(sources[1])[0])
             if not set(got[0]) <= allowed or got[1] != want[1]:
                 out.append(f"plural form {i} placeholders/tags differ: {want} vs {got}")
         if entry.msgid.endswith("\n") != form.endswith("\n"):

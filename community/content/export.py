@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from django.db import transaction
-from django.db.models import Q, Value
-from django.db.models.functions import Concat
+from django.db.models import CharField, Q, Value
+from django.db.models.functions import Cast, Concat
 
 from community.content.models import (
     Article,
@@ -63,7 +63,8 @@ def member_erase(user) -> dict:
     reads, _ = ArticleRead.objects.filter(member=user).delete()
     follows, _ = TagFollow.objects.filter(member=user).delete()
     deliveries = NewsletterDelivery.objects.filter(Q(member=user) | Q(email=email)).update(
-        email=Concat(Value("erased-"), "id", Value("@invalid")), name="", member=None
+        email=Concat(Value("erased-"), Cast("id", CharField()), Value("@invalid"), output_field=CharField()),
+        name="", member=None
     )
     subscribers, _ = Subscriber.objects.filter(email__iexact=email).delete()
     for article in Article.objects.filter(authors=user):

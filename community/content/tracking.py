@@ -49,8 +49,9 @@ def is_trackable_url(url: str) -> bool:
 
 
 @functools.lru_cache(maxsize=16)
-def _key(salt: str, secret: str) -> bytes:
-    return hashlib.sha256(f"{salt}:key:{secret}".encode()).digest()
+def _mac(salt: str, secret: str) -> hmac.HMAC:
+    """A keyed HMAC to copy: the key is derived once per salt and secret, not once per signature."""
+    return hmac.new(hashlib.sha256(f"{salt}:key:{secret}".encode()).digest(), digestmod=hashlib.sha256)
 
 
 def _b64(data: bytes) -> str:
@@ -62,8 +63,9 @@ def _unb64(text: str) -> bytes:
 
 
 def _signature(salt: str, value: str, secret: str | None = None) -> str:
-    key = _key(salt, secret or settings.SECRET_KEY)
-    return _b64(hmac.new(key, value.encode(), hashlib.sha256).digest()[:16])
+    mac = _mac(salt, secret or settings.SECRET_KEY).copy()
+    mac.update(value.encode())
+    return _b64(mac.digest()[:16])
 
 
 def _verified(salt: str, value: str, signature: str) -> bool:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.auth.models import Group
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVectorField
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
@@ -178,6 +180,8 @@ class Post(models.Model):
                                        help_text="{kind: count}, recomputed under a row lock on every change.")
     idempotency_key = models.CharField(max_length=64, null=True, blank=True,
                                        help_text="Form token: one submission makes one post.")
+    search_vector = SearchVectorField(null=True, editable=False,
+                                      help_text="PostgreSQL only: title (first post) and text, kept by the actions.")
 
     objects = PostQuerySet.as_manager()
 
@@ -188,7 +192,10 @@ class Post(models.Model):
             models.UniqueConstraint(fields=["author", "idempotency_key"], condition=Q(idempotency_key__isnull=False),
                                     name="forum_post_author_token_unique"),
         ]
-        indexes = [models.Index(fields=["author", "-created_at"])]
+        indexes = [
+            models.Index(fields=["author", "-created_at"]),
+            GinIndex(fields=["search_vector"], name="forum_post_search_gin"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.topic_id}#{self.number}"

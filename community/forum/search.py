@@ -17,7 +17,7 @@ from django.db.models import F, Q, QuerySet
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from community.forum.models import Post
+from community.forum.models import SEARCH_CONFIGS, Post
 from community.forum.permissions import visible_category_ids
 from community.markup import to_plain_text
 
@@ -72,16 +72,20 @@ def search_posts(user, filters: SearchFilters, *, page: int | str = 1) -> Page:
 
 
 def _postgres(qs: QuerySet, q: str) -> QuerySet:
-    from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank, SearchVector
+    """Ranked matches on the stored vector (GIN index). The query is parsed with every configuration in use
+    and OR-ed, so that it stays one constant tsquery the index can serve: English posts match on stems,
+    Swahili, Latvian and Armenian ones on words; the snippet is cut with the post's own configuration."""
+    from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
 
-    config = F("search_config")
-    vector = SearchVector("topic__title", weight="A", config=config) + SearchVector("raw", weight="B", config=config)
-    query = SearchQuery(q, config=config, search_type="websearch")
+    query = None
+    for config in sorted(set(SEARCH_CONFIGS.values())):
+        part = SearchQuery(q, config=config, search_type="websearch")
+        query = part if query is None else query | part
     return (
-        qs.annotate(rank=SearchRank(vector, query))
-        .filter(rank__gt=0)
+        qs.filter(search_vector=query)
+        .annotate(rank=SearchRank(F("search_vector"), query))
         .annotate(headline=SearchHeadline(
-            "raw", query, config=config, start_sel=SNIPPET_START, stop_sel=SNIPPET_STOP,
+            "raw", query, config=F("search_config"), start_sel=SNIPPET_START, stop_sel=SNIPPET_STOP,
             max_words=35, min_words=15, max_fragments=2))
         .order_by("-rank", "-created_at")
     )

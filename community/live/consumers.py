@@ -34,7 +34,7 @@ import secrets
 import time
 from dataclasses import dataclass, field
 
-from channels.db import database_sync_to_async
+from channels.db import database_sync_to_async as _database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
@@ -91,7 +91,14 @@ class _TokenBucket:
         return True
 
 
-_anonymous_access: dict[str, tuple[float, access.Access]] = {}
+def database_sync_to_async(func):
+    """Reads run in a thread pool, not in the one thread that serves Django's sync views: a thousand sockets
+    re-checking access must not queue in front of page requests. (Still closes old connections per call.)"""
+    return _database_sync_to_async(func, thread_sensitive=False)
+
+
+# stream -> (expires, future of Access): anonymous sockets of one process share one check at a time.
+_anonymous_access: dict[str, tuple[float, asyncio.Future]] = {}
 
 
 class LiveConsumer(AsyncWebsocketConsumer):
@@ -396,13 +403,23 @@ class LiveConsumer(AsyncWebsocketConsumer):
         if self.user.is_authenticated:
             return await database_sync_to_async(access.stream_access)(self.user, stream)
         now = time.monotonic()
+        loop = asyncio.get_running_loop()
         cached = _anonymous_access.get(stream.name)
-        if not fresh and cached is not None and cached[0] > now:
-            return cached[1]
-        result = await database_sync_to_async(access.stream_access)(self.user, stream)
-        _anonymous_access[stream.name] = (now + ANONYMOUS_ACCESS_TTL, result)
+        if not fresh and cached is not None and cached[0] > now and cached[1].get_loop() is loop:
+            return await asyncio.shield(cached[1])
         if len(_anonymous_access) > 10_000:
             _anonymous_access.clear()
+        pending = loop.create_future()
+        _anonymous_access[stream.name] = (now + ANONYMOUS_ACCESS_TTL, pending)
+        try:
+            result = await database_sync_to_async(access.stream_access)(self.user, stream)
+        except BaseException as exc:
+            _anonymous_access.pop(stream.name, None)
+            if not pending.done():
+                pending.set_exception(exc)
+                pending.exception()  # retrieved: no "never retrieved" warning when nobody else waited
+            raise
+        pending.set_result(result)
         return result
 
     async def _housekeeping(self) -> None:

@@ -20,6 +20,8 @@ from community import realtime
 
 log = logging.getLogger(__name__)
 
+YIELD_EVERY = 100
+
 
 class Hub:
     def __init__(self, layer) -> None:
@@ -77,11 +79,13 @@ class Hub:
                 continue
             if not isinstance(message, dict) or message.get("type") != realtime.EVENT_MESSAGE:
                 continue
-            for consumer in list(self.streams.get(message.get("stream"), ())):
+            for index, consumer in enumerate(list(self.streams.get(message.get("stream"), ())), 1):
                 try:
                     await consumer.hub_deliver(message)
                 except Exception:  # noqa: BLE001 - one broken socket must not stop the others
                     log.exception("live hub: delivery failed")
+                if index % YIELD_EVERY == 0:
+                    await asyncio.sleep(0)  # let requests and other sockets run during a large fan-out
 
 
 _hubs: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()

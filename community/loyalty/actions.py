@@ -16,7 +16,8 @@ from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Sum
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.formats import date_format
 from django.utils.translation import gettext as gettext_now
 from django.utils.translation import gettext_lazy as _
 
@@ -178,11 +179,20 @@ def tier_refresh(*, member, now: datetime | None = None, allow_down: bool = True
     url = reverse("loyalty:my_points")
     if new_threshold > old_threshold:
         notify(recipient=member, kind="loyalty", target=new, url=url,
-               data={"event": "tier.up", "tier": new.name if new else ""})
+               data={"event": "tier.up", "tier": new.name if new else "",
+                     "title": _say(member, _("You reached %(tier)s"), tier=new.name if new else "")})
     else:
         notify(recipient=member, kind="loyalty", target=new, url=url,
-               data={"event": "tier.down", "tier": new.name if new else "", "previous": old.name if old else ""})
+               data={"event": "tier.down", "tier": new.name if new else "", "previous": old.name if old else "",
+                     "title": _say(member, _("Your tier is now %(tier)s"),
+                                   tier=new.name if new else _say(member, _("none")))})
     return state
+
+
+def _say(member, message, **values) -> str:
+    """A notification title in the member's language."""
+    with translation.override(getattr(member, "locale", None) or settings.LANGUAGE_CODE):
+        return str(message) % {k: str(v) for k, v in values.items()} if values else str(message)
 
 
 # --- badges -----------------------------------------------------------------------------------------------
@@ -206,7 +216,8 @@ def badge_award(*, member, slug: str, at: datetime | None = None) -> BadgeAward 
     except IntegrityError:
         return None
     notify(recipient=member, kind="loyalty", target=award, url=reverse("loyalty:my_points"),
-           data={"event": "badge", "badge": slug, "name": str(badge.name)})
+           data={"event": "badge", "badge": slug,
+                 "title": _say(member, _("New badge: %(badge)s"), badge=badge.name)})
     return award
 
 
@@ -334,7 +345,10 @@ def tier_check_all(*, now: datetime | None = None, warn_days: int = 14, stdout=N
         if outlook and (state.warned_at is None or state.warned_at < now - timedelta(days=7)):
             notify(recipient=state.member, kind="loyalty", target=state.tier, url=reverse("loyalty:my_points"),
                    data={"event": "tier.at_risk", "tier": state.tier.name, "points": outlook.points_needed,
-                         "by": outlook.deadline.isoformat()})
+                         "by": outlook.deadline.isoformat(),
+                         "title": _say(state.member, _("%(points)s points by %(date)s keeps %(tier)s"),
+                                       points=outlook.points_needed, tier=state.tier.name,
+                                       date=date_format(outlook.deadline, "j F"))})
             MemberTier.objects.filter(pk=state.pk).update(warned_at=now)
             counts["warned"] += 1
     return counts

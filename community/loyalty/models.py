@@ -71,6 +71,13 @@ class PointEntry(models.Model):
     def __str__(self) -> str:
         return f"{self.member_id} {self.points:+d} {self.reason}"
 
+    @property
+    def kind_label(self) -> str:
+        """The participation kind in words (e.g. "Replied"), or the raw kind for kinds other apps added."""
+        from community.metrics.models import Kind
+
+        return str(dict(Kind.choices).get(self.kind, self.kind))
+
 
 class MemberPoints(models.Model):
     """Cached balance, updated in the same transaction as every PointEntry; its row is the member's lock."""

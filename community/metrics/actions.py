@@ -208,8 +208,8 @@ def personal_message(*, actor, member, message: str) -> None:
         raise MetricsError(_("Write a message."))
     from community.notifications.actions import notify
 
-    notify(recipient=member, kind="loyalty", actor=actor, target=None, url="/",
-           data={"event": "personal_message", "message": message[:2000]})
+    notify(recipient=member, kind="message", actor=actor, target=None, url="/",
+           data={"event": "personal_message", "message": message[:2000], "title": message[:200]})
     from accounts.actions import audit
 
     audit(actor=actor, action="metrics.personal_message", target=member)

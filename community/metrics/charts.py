@@ -70,7 +70,7 @@ def build(*, kind: str, rows: list[dict], x: str, series: list[str], labels: dic
     chart = ChartGeometry(kind=kind)
     n = len(rows)
     values = [_num(r.get(key)) for r in rows for key in series]
-    if n == 0 or all(v is None for v in values):
+    if n == 0 or all(not v for v in values):  # nothing but zeros and gaps: say "no data" instead
         chart.empty = True
         return chart
     plot_w = WIDTH - LEFT - RIGHT

@@ -148,7 +148,7 @@ def cohort_table(report, rows: list[dict]) -> dict:
 def dashboard_context(*, form: DashboardFilterForm, request) -> dict:
     filters = form.filters()
     query = _query(filters)
-    results = run_dashboard(filters)
+    results = run_dashboard(filters, fresh=request.GET.get("fresh") == "1")
     by_slug = {report.slug: (report, rows) for report, rows in results}
     sections = {slug: section_for(report, rows, query) for slug, (report, rows) in by_slug.items()}
     cohort_report, cohort_rows = by_slug["cohorts"]
@@ -167,6 +167,7 @@ def dashboard_context(*, form: DashboardFilterForm, request) -> dict:
         "unanswered": sections["unanswered"],
         "campaigns": sections["campaigns"],
         "action_form": MemberListForm(),
+        "computed_at": min((r.computed_at for r, _rows in results if r.computed_at), default=None),
     }
 
 

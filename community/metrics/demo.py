@@ -111,6 +111,13 @@ def seed(stdout=None) -> None:
         return  # history already generated
     rules = {r.kind: r for r in PointRule.objects.filter(active=True)}
     members = synthetic + [people[h] for h in DEMO_PROFILES if h in people]
+    for handle, (_p, _decay, start_ago) in DEMO_PROFILES.items():
+        # The demo members were created just now; give them the history their profiles describe.
+        member = people.get(handle)
+        since = datetime.combine(today - timedelta(days=start_ago), datetime.min.time(), tzinfo=dt_timezone.utc)
+        if member is not None and member.date_joined > since:
+            member.date_joined = since
+            User.objects.filter(pk=member.pk).update(date_joined=since)
 
     ledger: list[Participation] = []
     rollups: list[DailyActivity] = []

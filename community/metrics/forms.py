@@ -63,7 +63,7 @@ class DashboardFilterForm(forms.Form):
         data = self.cleaned_data if self.is_bound and hasattr(self, "cleaned_data") else {}
         today = timezone.now().date()
         end = data.get("end") or today
-        start = data.get("start") or end - timedelta(days=12 * 7 - 1)
+        start = data.get("start") or end - timedelta(days=12 * 7 - 1)  # the default view metrics_refresh warms
         return Filters(start=start, end=end, grain=data.get("grain") or "week", category=data.get("category"),
                        language=data.get("language") or None, tier=data.get("tier"), cohort=data.get("cohort"))
 

@@ -38,25 +38,41 @@ def digest_boosted_member_ids() -> list[int]:
 
 
 def cache_seconds() -> int:
-    return int(getattr(settings, "METRICS_REPORT_CACHE_SECONDS", 120))
+    return int(getattr(settings, "METRICS_REPORT_CACHE_SECONDS", 300))
 
 
-def run_report(slug: str, filters: Filters) -> tuple[object, list[dict]]:
-    """Run one report, cached briefly per filters (METRICS_REPORT_CACHE_SECONDS, 0 to disable)."""
+def run_report(slug: str, filters: Filters, *, fresh: bool = False,
+               seconds: int | None = None) -> tuple[object, list[dict]]:
+    """Run one report, cached per filters for METRICS_REPORT_CACHE_SECONDS (0 disables the cache). `fresh`
+    recomputes and stores; `metrics_refresh` uses it to keep the default views warm. The report's
+    `computed_at` says how old the figures are."""
     report = REPORTS[slug](filters)
-    seconds = cache_seconds()
+    seconds = cache_seconds() if seconds is None else seconds
     key = f"metrics:report:{slug}:{filters.cache_key()}"
-    if seconds:
+    if seconds and not fresh:
         hit = cache.get(key)
         if hit is not None:
-            report.note = hit[1]
-            return report, hit[0]
+            rows, report.note, report.computed_at = hit
+            return report, rows
     with report_session():
         rows = report.run()
+    report.computed_at = timezone.now()
     if seconds:
-        cache.set(key, (rows, report.note), seconds)
+        cache.set(key, (rows, report.note, report.computed_at), seconds)
     return report, rows
 
 
-def dashboard(filters: Filters) -> list[tuple[object, list[dict]]]:
-    return [run_report(report.slug, filters) for report in DASHBOARD]
+def dashboard(filters: Filters, *, fresh: bool = False) -> list[tuple[object, list[dict]]]:
+    with report_session():
+        return [run_report(report.slug, filters, fresh=fresh) for report in DASHBOARD]
+
+
+def warm(*, today: date | None = None, seconds: int | None = None) -> list[Filters]:
+    """Precompute the dashboard's default views (last 12 weeks by week, last 12 months by month)."""
+    today = today or timezone.now().date()
+    views = [default_filters(today=today, days=12 * 7, grain="week"),
+             default_filters(today=today, days=365, grain="month")]
+    for filters in views:
+        for report in DASHBOARD:
+            run_report(report.slug, filters, fresh=True, seconds=seconds)
+    return views

@@ -34,7 +34,7 @@ def feedback_submit(*, member: User, event: Event, nps: int, satisfaction: int, 
         with transaction.atomic():
             feedback = EventFeedback.objects.create(event=event, member=member, nps=nps, satisfaction=satisfaction,
                                                     comment=comment)
-            record(member=member, kind="survey.answered", subject=event)
+            record(member=member, kind="survey.answered", subject=feedback)
     except IntegrityError as exc:
         raise AlreadyAnswered() from exc
     return feedback

@@ -63,14 +63,14 @@ def checkin_mark(*, actor: User, rsvp: RSVP, attended: bool = True) -> RSVP:
         rsvp.checked_in_by = actor
         rsvp.updated_at = now
         rsvp.save(update_fields=["attendance", "checked_in_at", "checked_in_by", "updated_at"])
-        record(member=rsvp.member, kind="event.attended", subject=rsvp.event)
+        record(member=rsvp.member, kind="event.attended", subject=rsvp)
     elif not attended and rsvp.attendance == Attendance.ATTENDED:
         rsvp.attendance = Attendance.NO_SHOW if rsvp.event.attendance_closed_at else Attendance.UNKNOWN
         rsvp.checked_in_at = None
         rsvp.checked_in_by = None
         rsvp.updated_at = now
         rsvp.save(update_fields=["attendance", "checked_in_at", "checked_in_by", "updated_at"])
-        undo(member=rsvp.member, kind="event.attended", subject=rsvp.event)
+        undo(member=rsvp.member, kind="event.attended", subject=rsvp)
     return rsvp
 
 

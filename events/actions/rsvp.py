@@ -17,10 +17,12 @@ from community.metrics.actions import record, undo
 from events.actions._common import publish_seats, recount, tell
 from events.errors import EventError, EventPermissionDenied, NotEnoughSeats, RSVPClosed
 from events.models import RSVP, Event, RSVPStatus
-from events.permissions import can_participate, can_see_event
+from events.permissions import can_see_event, participation_refusal
 
 ANSWERS = (RSVPStatus.GOING, RSVPStatus.INTERESTED, RSVPStatus.NOT_GOING)
 HOLDING = (RSVPStatus.GOING, RSVPStatus.WAITLISTED)
+#: Answers that count as participation ("event.rsvp" in the metrics ledger, as its backfill counts them).
+PARTICIPATING = (RSVPStatus.GOING, RSVPStatus.WAITLISTED, RSVPStatus.INTERESTED)
 
 
 def promote_waitlisted(*, event: Event, actor: User | None = None) -> list[RSVP]:
@@ -56,8 +58,9 @@ def rsvp_set(*, member: User, event: Event, status: str, plus_ones: int = 0) -> 
     """Answer (or change the answer) for one event; 'going' becomes 'waitlisted' when there is no seat."""
     if status not in ANSWERS:
         raise EventError(_("Choose going, interested or not going."))
-    if not can_participate(member):
-        raise EventPermissionDenied(_("Confirm your email address to RSVP."))
+    refusal = participation_refusal(member)
+    if refusal:
+        raise EventPermissionDenied(refusal)
     event = Event.objects.select_for_update().get(pk=event.pk)
     if not can_see_event(member, event):
         raise EventPermissionDenied()
@@ -105,10 +108,10 @@ def rsvp_set(*, member: User, event: Event, status: str, plus_ones: int = 0) -> 
         recount(event)
     rsvp.refresh_from_db(fields=["status", "waitlisted_at"])
 
-    if rsvp.status in HOLDING and previous not in HOLDING:
-        record(member=member, kind="event.rsvp", subject=event)
-    elif previous in HOLDING and rsvp.status not in HOLDING:
-        undo(member=member, kind="event.rsvp", subject=event)
+    if rsvp.status in PARTICIPATING and previous not in PARTICIPATING:
+        record(member=member, kind="event.rsvp", subject=rsvp)
+    elif previous in PARTICIPATING and rsvp.status not in PARTICIPATING:
+        undo(member=member, kind="event.rsvp", subject=rsvp)
     publish_seats(event)
     return rsvp
 

@@ -375,3 +375,46 @@ def test_send_a_test_to_yourself(make_issue, editor, outbox, django_capture_on_c
     assert outbox[0].subject.startswith("[Test]")
     assert "/n/o/" not in outbox[0].alternatives[0][0]
     assert not NewsletterDelivery.objects.exists()
+
+
+# --- Real concurrency (PostgreSQL) ------------------------------------------------------------------------
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_workers_on_postgresql_mail_everyone_exactly_once(opted_in, make_subscriber, make_issue):
+    import threading
+
+    from django.db import connection, connections
+
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL")
+    from django.core import mail
+
+    mail.outbox = []
+    for _ in range(6):
+        opted_in()
+    for _ in range(54):
+        make_subscriber()
+    issue = make_issue()
+    _start(issue)
+    errors = []
+
+    def worker():
+        try:
+            sending.deliver(issue.pk, size=4)
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    counts = _recipients(mail.outbox)
+    assert len(counts) == 60 and set(counts.values()) == {1}
+    issue.refresh_from_db()
+    assert issue.status == IssueStatus.SENT

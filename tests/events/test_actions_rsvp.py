@@ -201,6 +201,7 @@ def test_participation_recorded_once_and_undone_on_cancel(make_event, member, re
     event = make_event(capacity=3)
     rsvp_set(member=member, event=event, status="going")
     rsvp_set(member=member, event=event, status="going")  # no change
+    rsvp_set(member=member, event=event, status="interested")  # still participating
     rsvp_cancel(member=member, event=event)
     assert recorded == [("record", "event.rsvp", member), ("undo", "event.rsvp", member)]
 
@@ -208,3 +209,9 @@ def test_participation_recorded_once_and_undone_on_cancel(make_event, member, re
 def test_rsvp_status_choices_are_validated(make_event, member):
     with pytest.raises(EventError):
         rsvp_set(member=member, event=make_event(), status=RSVPStatus.WAITLISTED)
+
+
+def test_refusal_message_comes_from_accounts(make_event, make_member):
+    with pytest.raises(EventPermissionDenied) as caught:
+        rsvp_set(member=make_member(verified=False), event=make_event(), status="going")
+    assert "confirm your email" in str(caught.value).lower()

@@ -265,3 +265,14 @@ def test_no_reminder_for_member_who_cancelled_meanwhile(make_event, member, djan
     mail.outbox.clear()
     assert reminder_deliver(delivery_id=delivery_id) is False
     assert mail.outbox == []
+
+
+def test_member_text_is_escaped_in_html_email(make_event, member, django_capture_on_commit_callbacks):
+    event = make_event(title="<img src=x onerror=alert(1)> night", starts_in=timedelta(hours=2))
+    rsvp_set(member=member, event=event, status="going")
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        reminders_claim_due()
+    html = mail.outbox[0].alternatives[0][0]
+    assert "<img src=x" not in html and "&lt;img src=x onerror=alert(1)&gt; night" in html
+    assert "<img src=x onerror=alert(1)> night" in mail.outbox[0].body  # plain text part stays plain text

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.contrib.auth.models import Group
+from django.utils import timezone
 
 from accounts.models import MemberSettings
 from events.actions import rsvp_set
@@ -364,3 +365,25 @@ def test_host_lists_query_count_constant(event, make_member, manager, login, dja
                 assert browser.get(url).status_code == 200
             counts.setdefault(url, []).append(own(captured))
     assert all(small == large for small, large in counts.values()), counts
+
+
+def test_no_shows_recorded_after_the_event(make_event, make_member, manager, login):
+    from events.actions import attendance_close, checkin_mark
+    from events.errors import EventError
+
+    event = make_event()
+    came, missed = make_member(), make_member()
+    for m in (came, missed):
+        rsvp_set(member=m, event=event, status="going")
+    checkin_mark(actor=manager, rsvp=RSVP.objects.get(member=came))
+    with pytest.raises(EventError):
+        attendance_close(actor=manager, event=event)  # not over yet
+    Event.objects.filter(pk=event.pk).update(starts_at=timezone.now() - timedelta(hours=3),
+                                             ends_at=timezone.now() - timedelta(hours=1))
+    response = login(manager).post(f"/events/{event.pk}/close-attendance/")
+    assert response.status_code == 302
+    assert RSVP.objects.get(member=missed).attendance == "no_show"
+    assert RSVP.objects.get(member=came).attendance == "attended"
+    # a late check-in at the door still counts
+    checkin_mark(actor=manager, rsvp=RSVP.objects.get(member=missed))
+    assert RSVP.objects.get(member=missed).attendance == "attended"

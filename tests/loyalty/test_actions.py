@@ -170,3 +170,20 @@ def test_summary(member):
     summary = loyalty_summary(member=member)
     assert summary.balance == 5 and summary.next_tier.name == "Silver" and summary.points_to_next == 45
     assert any(b.earned for b in summary.badges)
+
+
+def test_tier_check_warns_once_a_week(member, monkeypatch):
+    from django.core.management import call_command
+
+    sent = []
+    monkeypatch.setattr(actions, "notify", lambda **kw: sent.append(kw["data"]))
+    Tier.objects.create(name="Gold", threshold=40, window_days=30)
+    PointRule.objects.create(kind="post.replied", points=50)
+    now = timezone.now()
+    record(member=member, kind="post.replied", at=now - timedelta(days=25))  # leaves the window in 5 days
+    counts = actions.tier_check_all(now=now)
+    assert counts == {"checked": 1, "changed": 0, "warned": 1}
+    assert sent[-1]["event"] == "tier.at_risk" and sent[-1]["points"] == 40
+    assert "40 points by" in sent[-1]["title"] and "keeps Gold" in sent[-1]["title"]
+    assert actions.tier_check_all(now=now + timedelta(days=1))["warned"] == 0  # not again within a week
+    call_command("loyalty_tier_check", stdout=__import__("io").StringIO())

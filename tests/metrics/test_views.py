@@ -99,3 +99,18 @@ def test_personal_message_form(member, manager, login):
     assert client.get(f"/dashboard/message/{member.pk}/").status_code == 200
     response = client.post(f"/dashboard/message/{member.pk}/", {"message": "We miss you!"})
     assert response.status_code == 302
+
+
+def test_report_cache_and_refresh_command(cohort_world, settings, django_assert_num_queries):
+    from django.core.management import call_command
+
+    from community.metrics.reports import Filters
+    from community.metrics.selectors import run_report
+
+    settings.METRICS_REPORT_CACHE_SECONDS = 300
+    f = Filters(start=date(2026, 1, 5), end=date(2026, 1, 25), grain="week")
+    report, rows = run_report("active", f)
+    with django_assert_num_queries(0):
+        again, cached = run_report("active", f)
+    assert cached == rows and again.computed_at == report.computed_at
+    call_command("metrics_refresh", stdout=io.StringIO())

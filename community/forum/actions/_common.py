@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from django.db.models import Max, Q
+from django.db import connection
+from django.db.models import Max, Q, Value
 from django.template.loader import render_to_string
 
 from accounts.models import User
@@ -41,6 +42,18 @@ def render_text(raw: str) -> tuple[str, list[User]]:
 
 def search_config(language: str) -> str:
     return SEARCH_CONFIGS.get(language, "simple")
+
+
+def index_post(post: Post, title: str = "") -> None:
+    """Keep the post's full-text vector (PostgreSQL): the topic title (first post only, weight A) and the text."""
+    if connection.vendor != "postgresql":
+        return
+    from django.contrib.postgres.search import SearchVector
+
+    config = post.search_config
+    vector = SearchVector(Value(title if post.number == 1 else ""), weight="A", config=config) + SearchVector(
+        Value(post.raw), weight="B", config=config)
+    Post.objects.filter(pk=post.pk).update(search_vector=vector)
 
 
 def post_fragment(post: Post) -> str:

@@ -12,6 +12,7 @@ from accounts.actions import audit
 from accounts.models import User
 from community.forum import permissions
 from community.forum.actions._common import (
+    index_post,
     notify_once,
     publish_post,
     publish_topic,
@@ -193,6 +194,9 @@ def topic_merge(*, actor: User, source: Topic, target: Topic) -> Topic:
         for post in moved:
             number += 1
             Post.objects.filter(pk=post.pk).update(topic=target, number=number)
+            if post.number == 1:  # no longer a first post: its old title leaves the search vector
+                post.number = number
+                index_post(post)
         Topic.objects.filter(pk=target.pk).update(last_post_number=number)
         target.last_post_number = number
         now = timezone.now()

@@ -15,6 +15,7 @@ from accounts.actions import audit
 from accounts.models import User
 from community.forum import permissions
 from community.forum.actions._common import (
+    index_post,
     notify_once,
     publish_post,
     publish_topic,
@@ -142,6 +143,7 @@ def topic_create(*, author: User, category: Category, title: str, raw: str, tags
                 topic=topic, number=1, author=author, raw=raw, html=html, search_config=search_config(language),
                 created_at=now, approved=not held, idempotency_key=token or None,
             )
+            index_post(post, title)
             if tag_names:
                 topic.tags.set(tag_names)
             Subscription.objects.get_or_create(user=author, topic=topic,
@@ -207,6 +209,7 @@ def reply_create(*, author: User, topic: Topic, raw: str, reply_to: Post | None 
                 search_config=search_config(locked.language), created_at=now, approved=not held,
                 idempotency_key=token or None,
             )
+            index_post(post)
             updates: dict = {"last_post_number": number}
             if not held:
                 updates.update(reply_count=F("reply_count") + 1, last_posted_at=now, last_poster=author)
@@ -307,6 +310,8 @@ def post_edit(*, editor: User, post: Post, raw: str, title: str | None = None,
             if title is not None and title != topic.title:
                 topic.title, topic.slug = title, _slug(title)
                 topic.save(update_fields=["title", "slug"])
+        index_post(post, topic.title)
+        if post.number == 1 and (title is not None or tags is not None):
             if tags is not None:
                 topic.tags.set(_clean_tags(tags))
             publish_topic(topic, "change")

@@ -156,14 +156,20 @@ def sql_utc_date(col: str) -> str:
 def report_session() -> Iterator[None]:
     """Run reports in one read transaction; on PostgreSQL give its sorts and hashes more memory
     (METRICS_WORK_MEM, default 64MB) so that grouping a few million rows does not spill to disk."""
+    if connection.vendor != "postgresql" or getattr(connection, "_metrics_session", False):
+        yield  # nothing to tune, or already inside a report session
+        return
     with transaction.atomic():
-        if connection.vendor == "postgresql":
-            from django.conf import settings
+        from django.conf import settings
 
-            work_mem = getattr(settings, "METRICS_WORK_MEM", "64MB")
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT set_config('work_mem', %s, true)", [work_mem])
-        yield
+        work_mem = getattr(settings, "METRICS_WORK_MEM", "64MB")
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('work_mem', %s, true)", [work_mem])
+        connection._metrics_session = True
+        try:
+            yield
+        finally:
+            connection._metrics_session = False
 
 
 def fetch(sql: str, params: tuple | list) -> list[tuple]:
@@ -224,6 +230,7 @@ class Report:
     def __init__(self, params: Filters) -> None:
         self.params = params
         self.note: str = ""  # e.g. "not available" when a source app is missing
+        self.computed_at = None  # set by selectors.run_report
 
     def run(self) -> list[dict[str, Any]]:
         raise NotImplementedError
