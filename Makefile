@@ -32,11 +32,13 @@ migrate: setup
 seed: migrate
 	$(BIN)/python manage.py seed_demo
 
-# The demo: embedded defaults (SQLite, in-memory channel layer), demo content, ASGI server and a task worker.
+# The demo: embedded defaults (SQLite, in-memory channel layer), demo content, ASGI server, a task worker
+# and the clock that runs the periodic commands.
 demo: seed
 	@echo "Starting the community on http://$(HOST):$(PORT)/ (Ctrl-C stops it and the task worker)"
 	@trap 'kill 0' EXIT INT TERM; \
 	  $(BIN)/python manage.py db_worker --queue-name '*' --interval 1 & \
+	  $(BIN)/python manage.py run_scheduler & \
 	  $(BIN)/python manage.py runserver $(HOST):$(PORT) --noreload
 
 test: setup

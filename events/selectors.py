@@ -81,6 +81,14 @@ def event_for_viewer(*, user, pk: int) -> Event:
     return event
 
 
+def other_occurrences(*, user, event: Event, limit: int = 8) -> list[Event]:
+    """The next visible occurrences of the same series (each has its own RSVPs)."""
+    if not event.series_id:
+        return []
+    return list(Event.objects.visible_to(user).upcoming().filter(series_id=event.series_id).exclude(pk=event.pk)
+                .order_by("starts_at", "pk")[:limit])
+
+
 def public_attendees(*, event: Event, limit: int = LISTED_ATTENDEES) -> tuple[list[User], int]:
     """Confirmed attendees who chose to be listed (MemberSettings.show_in_attendee_lists), and how many
     others are going."""
@@ -154,6 +162,14 @@ def feedback_summary(*, event: Event) -> dict:
 def feedback_comments(*, event: Event):
     return EventFeedback.objects.filter(event=event).exclude(comment="").select_related("member").order_by(
         "-created_at")
+
+
+def my_rsvps(*, member, now=None):
+    """The member's answers for events still to come (not 'not going'), soonest first."""
+    return (RSVP.objects.filter(member=member, event__ends_at__gte=now or timezone.now())
+            .exclude(event__status="draft").responded()
+            .select_related("event").prefetch_related("event__hosts", "event__tags")
+            .order_by("event__starts_at", "pk"))
 
 
 def feed_entries(*, member) -> list[tuple[Event, str]]:

@@ -7,6 +7,7 @@ app_name = "events"
 urlpatterns = [
     path("events/", views.upcoming, name="list"),
     path("events/past/", views.past, name="past"),
+    path("events/mine/", views.mine, name="mine"),
     path("events/calendar/", views.calendar_today, name="calendar_today"),
     path("events/calendar/<int:year>/<int:month>/", views.calendar_month, name="calendar"),
     path("events/new/", views.create, name="create"),

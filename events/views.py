@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -50,7 +51,7 @@ def _listing(request: HttpRequest, when: str) -> HttpResponse:
     }
     events = selectors.event_list(user=request.user, when=when, **filters)
     page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
-    query = "&".join(f"{key}={value}" for key, value in filters.items() if value)
+    query = urlencode({key: value for key, value in filters.items() if value})
     return render(request, "events/list.html", {
         "nav": "events", "when": when, "page": page, "events": page.object_list, "filters": filters,
         "query": query, "can_create": is_manager(request.user),
@@ -66,6 +67,14 @@ def upcoming(request: HttpRequest) -> HttpResponse:
 @require_GET
 def past(request: HttpRequest) -> HttpResponse:
     return _listing(request, "past")
+
+
+@require_GET
+@login_required
+def mine(request: HttpRequest) -> HttpResponse:
+    rsvps = list(selectors.my_rsvps(member=request.user)[:100])
+    return render(request, "events/mine.html", {"nav": "events", "rsvps": rsvps, "when": "mine",
+                                                "can_create": is_manager(request.user)})
 
 
 @require_GET
@@ -114,7 +123,8 @@ def detail(request: HttpRequest, pk: int, slug: str) -> HttpResponse:
     live_stream = selectors.live_stream_spec(event=event) if event.is_published else ""
     return render(request, "events/detail.html", {
         "nav": "events", **_rsvp_context(request, event), "attendees": attendees, "other_attendees": others,
-        "description": excerpt(event.body_html, 160), "live_stream": live_stream, "can_manage": can_manage_event(request.user, event), "hosts": list(event.hosts.all()),
+        "description": excerpt(event.body_html, 160),
+        "other_dates": selectors.other_occurrences(user=request.user, event=event), "live_stream": live_stream, "can_manage": can_manage_event(request.user, event), "hosts": list(event.hosts.all()),
         "may_give_feedback": request.user.is_authenticated and actions.may_give_feedback(member=request.user,
                                                                                         event=event),
     })

@@ -20,11 +20,12 @@ import json
 import re
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 LOCALE = Path(__file__).resolve().parent
 TM_DIR = LOCALE / "tm"
-WORK = LOCALE / "tm" / "todo.json"
+WORK = Path(tempfile.gettempdir()) / "potool-todo.json"  # numbering of the last `todo` listing, read by `add`
 LANGS = ["sw", "lv", "hy"]
 ALL_LANGS = ["en", *LANGS]
 DOMAINS = ["django", "djangojs"]

@@ -10,7 +10,6 @@ from django.utils import timezone
 from community.content import actions, sending, tracking
 from community.content.models import (
     Article,
-    ArticleStatus,
     IssueStatus,
     NewsletterDelivery,
     NewsletterIssue,

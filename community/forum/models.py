@@ -13,10 +13,11 @@ from django.contrib.postgres.search import SearchVectorField
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from taggit.managers import TaggableManager
+
+from community.forum.routes import fast_reverse
 
 POSTS_PER_PAGE = 20
 TOPICS_PER_PAGE = 20
@@ -81,7 +82,7 @@ class Category(models.Model):
         return self.name
 
     def get_absolute_url(self) -> str:
-        return reverse("forum:category", kwargs={"slug": self.slug})
+        return fast_reverse("forum:category", slug=self.slug)
 
 
 class TopicQuerySet(models.QuerySet):
@@ -143,10 +144,10 @@ class Topic(models.Model):
         return self.title
 
     def get_absolute_url(self) -> str:
-        return reverse("forum:topic", kwargs={"slug": self.slug or "-", "pk": self.pk})
+        return fast_reverse("forum:topic", slug=self.slug or "-", pk=self.pk)
 
     def post_url(self, number: int) -> str:
-        return reverse("forum:post", kwargs={"slug": self.slug or "-", "pk": self.pk, "number": number})
+        return fast_reverse("forum:post", slug=self.slug or "-", pk=self.pk, number=number)
 
     @property
     def page_count(self) -> int:

@@ -35,6 +35,6 @@ urlpatterns = [
     path("review/posts/<int:pk>", views.review_post, name="review_post"),
     path("review/members/<int:pk>/", views.member_moderate, name="member_moderate"),
     path("review/audit/", views.audit_log, name="audit_log"),
-    path("feeds/latest.rss", views.LatestTopicsFeed(), name="feed_latest"),
-    path("feeds/c/<str:slug>.rss", views.LatestTopicsFeed(), name="feed_category"),
+    path("feeds/latest.rss", views.latest_feed, name="feed_latest"),
+    path("feeds/c/<str:slug>.rss", views.latest_feed, name="feed_category"),
 ]

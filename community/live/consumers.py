@@ -97,6 +97,18 @@ def database_sync_to_async(func):
     return _database_sync_to_async(func, thread_sensitive=False)
 
 
+def _innermost_send(send):
+    """The server's own send under channels' session and cookie wrappers. Those act only on HTTP responses
+    (save the session, set cookies); a live frame skips them, which matters when one event goes to a
+    thousand sockets."""
+    for _depth in range(8):
+        inner = getattr(getattr(send, "__self__", None), "real_send", None)
+        if inner is None:
+            break
+        send = inner
+    return send
+
+
 # stream -> (expires, future of Access): anonymous sockets of one process share one check at a time.
 _anonymous_access: dict[str, tuple[float, asyncio.Future]] = {}
 
@@ -129,6 +141,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
             await self.close(code=CLOSE_NOT_ALLOWED)
             return
         await self.accept()
+        self.frame_send = _innermost_send(self.base_send)
         if self.user.is_authenticated:
             # Always on the member's own stream, for access.changed (the client may not subscribe to it).
             self.member_stream = realtime.member_stream(self.user.pk)
@@ -317,7 +330,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
         seq = message.get("id")
         if seq is None:
             if message.get("exclude") != self.socket_id:
-                await self.send(text_data=message["text"])
+                await self.frame_send({"type": "websocket.send", "text": message["text"]})
             return
         if seq <= sub.cursor:
             return  # already delivered (catch-up, or a duplicate)
@@ -326,7 +339,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
             if visible is not None:
                 sub.cursor = seq
                 if visible:
-                    await self.send(text_data=message["text"])
+                    await self.frame_send({"type": "websocket.send", "text": message["text"]})
                 return
         sub.busy = True
         sub.buffer.append(message)

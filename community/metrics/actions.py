@@ -35,6 +35,7 @@ from community.metrics.models import (
     CampaignMember,
     DailyActivity,
     DigestBoost,
+    MemberPeriod,
     Participation,
     SavedSegment,
 )
@@ -85,9 +86,10 @@ def _daily_initial(kind: str) -> dict[str, Any]:
     return initial
 
 
-def daily_bump(*, member_id: int, day: date, kind: str) -> None:
+def daily_bump(*, member_id: int, day: date, kind: str) -> tuple[bool, bool]:
     """Add one act to the member's roll-up for `day`: one UPDATE with F() in the common case; concurrent
-    first acts of a day meet at the unique (member, day) constraint and the loser updates instead."""
+    first acts of a day meet at the unique (member, day) constraint and the loser updates instead.
+    Returns (first act of the day, first engaged act of the day) for the period roll-ups."""
     rows = DailyActivity.objects.filter(member_id=member_id, day=day)
     if KIND_COLUMNS.get(kind) is None:
         # JSON counter: read-modify-write under the row lock.
@@ -96,20 +98,47 @@ def daily_bump(*, member_id: int, day: date, kind: str) -> None:
             try:
                 with transaction.atomic():
                     DailyActivity.objects.create(member_id=member_id, day=day, **_daily_initial(kind))
-                return
+                return True, False
             except IntegrityError:
                 row = rows.select_for_update().get()
         row.extra[kind] = int(row.extra.get(kind, 0)) + 1
         row.total += 1
         row.save(update_fields=["extra", "total"])
-        return
-    if rows.update(**_daily_increments(kind)):
-        return
+        return False, False
+    increments = _daily_increments(kind)
+    engaging = kind in ENGAGED_KINDS
+    if engaging and rows.filter(engaged=False).update(**increments):
+        return False, True  # the day's first engaged act (the row already existed)
+    if rows.update(**increments):
+        return False, False
     try:
         with transaction.atomic():
             DailyActivity.objects.create(member_id=member_id, day=day, **_daily_initial(kind))
+        return True, engaging
     except IntegrityError:
-        rows.update(**_daily_increments(kind))
+        if engaging and rows.filter(engaged=False).update(**increments):
+            return False, True
+        rows.update(**increments)
+        return False, False
+
+
+def period_bump(*, member_id: int, day: date, days: int, engaged_days: int, contributions: int) -> None:
+    """Move the member's week and month roll-ups (MemberPeriod) by the given amounts."""
+    from community.metrics.reports.base import period_index, period_start
+
+    for grain, name in ((MemberPeriod.Grain.WEEK, "week"), (MemberPeriod.Grain.MONTH, "month")):
+        idx = period_index(day, name)
+        rows = MemberPeriod.objects.filter(member_id=member_id, grain=grain, idx=idx)
+        changes = {"days": F("days") + days, "engaged_days": F("engaged_days") + engaged_days,
+                   "contributions": F("contributions") + contributions}
+        if rows.update(**changes):
+            continue
+        try:
+            with transaction.atomic():
+                MemberPeriod.objects.create(member_id=member_id, grain=grain, idx=idx, start=period_start(day, name),
+                                            days=days, engaged_days=engaged_days, contributions=contributions)
+        except IntegrityError:
+            rows.update(**changes)
 
 
 def record(*, member, kind: str, subject: Any = None, at: datetime | None = None,
@@ -132,7 +161,11 @@ def record(*, member, kind: str, subject: Any = None, at: datetime | None = None
             member=member, kind=kind, subject_type=subject_type, subject_id=subject_id, occurred_at=at, day=day,
             data=data or {},
         )
-        daily_bump(member_id=member.pk, day=day, kind=kind)
+        first_of_day, first_engaged = daily_bump(member_id=member.pk, day=day, kind=kind)
+        contributed = int(kind in CONTRIBUTION_KINDS)
+        if first_of_day or first_engaged or contributed:
+            period_bump(member_id=member.pk, day=day, days=int(first_of_day), engaged_days=int(first_engaged),
+                        contributions=contributed)
         points = loyalty.points_award_for_participation(participation=participation)
         if points:
             # Same transaction as the insert: the row is final when anyone else can see it.

@@ -12,7 +12,14 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.db.models import Count
 
-from community.metrics.models import CONTRIBUTION_KINDS, ENGAGED_KINDS, KIND_COLUMNS, DailyActivity, Participation
+from community.metrics.models import (
+    CONTRIBUTION_KINDS,
+    ENGAGED_KINDS,
+    KIND_COLUMNS,
+    DailyActivity,
+    MemberPeriod,
+    Participation,
+)
 from community.metrics.reports.sources import model
 
 BATCH = 2000
@@ -122,4 +129,37 @@ def rebuild_daily(*, since: date | None = None, stdout=None) -> int:
     written += len(batch)
     if stdout:
         stdout.write(f"rebuilt {written} daily roll-up rows")
+    rebuild_periods(since=since, stdout=stdout)
+    return written
+
+
+@transaction.atomic
+def rebuild_periods(*, since: date | None = None, stdout=None) -> int:
+    """Recompute the week and month roll-ups (MemberPeriod) from DailyActivity with one INSERT ... SELECT per
+    grain (from the start of the period containing `since`, or everything)."""
+    from django.db import connection
+
+    from community.metrics.reports.base import period_start, sql_period_index, sql_period_start
+
+    written = 0
+    for grain, name in ((MemberPeriod.Grain.WEEK, "week"), (MemberPeriod.Grain.MONTH, "month")):
+        old = MemberPeriod.objects.filter(grain=grain)
+        where, params = "", [grain]
+        if since:
+            first = period_start(since, name)
+            old = old.filter(start__gte=first)
+            where, params = "WHERE da.day >= %s", [grain, first]
+        old.delete()
+        idx = sql_period_index(name, "da.day")
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO metrics_memberperiod (member_id, grain, idx, start, days, engaged_days, contributions)"
+                f" SELECT da.member_id, %s, {idx}, MIN({sql_period_start(name, 'da.day')}), COUNT(*),"
+                f" SUM(CASE WHEN da.engaged THEN 1 ELSE 0 END), SUM(da.contributions)"
+                f" FROM metrics_dailyactivity da {where} GROUP BY da.member_id, {idx}",
+                params,
+            )
+            written += cursor.rowcount
+    if stdout:
+        stdout.write(f"rebuilt {written} week and month roll-up rows")
     return written

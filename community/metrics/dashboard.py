@@ -88,9 +88,23 @@ def _last(rows: list[dict], key: str):
     return None, ""
 
 
+def _complete(rows: list[dict], filters: Filters) -> list[dict]:
+    """Rows of whole periods: a last period still running (it ends after the range) would understate activity
+    and overstate churn in a headline figure; the charts and tables still show it."""
+    from datetime import timedelta
+
+    from community.metrics.reports.base import add_periods
+
+    if len(rows) > 1 and "period" in rows[-1]:
+        last_day = add_periods(rows[-1]["period"], filters.grain, 1) - timedelta(days=1)
+        if last_day > filters.end:
+            return rows[:-1]
+    return rows
+
+
 def kpis(results: dict[str, list[dict]], filters: Filters) -> list[Kpi]:
-    active = results.get("active", [])
-    lifecycle = results.get("lifecycle", [])
+    active = _complete(results.get("active", []), filters)
+    lifecycle = _complete(results.get("lifecycle", []), filters)
     stickiness = results.get("stickiness", [])
     growth = results.get("growth", [])
     feedback = results.get("feedback", [])

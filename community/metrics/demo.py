@@ -162,6 +162,9 @@ def seed(stdout=None) -> None:
 
     _tiers_and_badges(members)
     _campaign(synthetic, today, rng)
+    from community.metrics.backfill import rebuild_periods
+
+    rebuild_periods()  # the week and month roll-ups of everything inserted above
     if stdout:
         stdout.write(f"    {len(ledger)} acts for {len(members)} members over {HISTORY_DAYS} days")
 

@@ -136,6 +136,31 @@ class DailyActivity(models.Model):
         return f"{self.member_id} {self.day} ({self.total})"
 
 
+class MemberPeriod(models.Model):
+    """Per member and week (grain "w") or month ("m"): the roll-up of DailyActivity that week/month reports read
+    (one row per member and period instead of one per day, so no DISTINCT is needed). Kept in step by
+    `record()`; rebuilt from DailyActivity by `metrics_backfill`."""
+
+    class Grain(models.TextChoices):
+        WEEK = "w", _("week")
+        MONTH = "m", _("month")
+
+    member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    grain = models.CharField(max_length=1, choices=Grain.choices)
+    idx = models.IntegerField(help_text="Period index: weeks since Monday 1970-01-05, or year * 12 + month.")
+    start = models.DateField(help_text="First day of the period.")
+    days = models.PositiveSmallIntegerField(default=0, help_text="Active days in the period.")
+    engaged_days = models.PositiveSmallIntegerField(default=0, help_text="Days with a post, reaction or attendance.")
+    contributions = models.PositiveIntegerField(default=0, help_text="Topics started plus replies.")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["member", "grain", "idx"], name="metrics_period_unique")]
+        indexes = [models.Index(fields=["grain", "idx"], name="metrics_period_grain_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.member_id} {self.grain}{self.idx} ({self.days})"
+
+
 class SavedSegment(models.Model):
     """A named list of members saved from a report (e.g. at risk), which newsletters can target."""
 

@@ -42,7 +42,7 @@ HOLD_BACK_MAX = timedelta(days=2)
 
 
 def _target_ref(target: Any) -> tuple[ContentType | None, int | None]:
-    if target is None or getattr(target, "pk", None) is None:
+    if target is None or getattr(target, "_meta", None) is None or getattr(target, "pk", None) is None:
         return None, None
     return ContentType.objects.get_for_model(target), int(target.pk)
 
@@ -50,7 +50,8 @@ def _target_ref(target: Any) -> tuple[ContentType | None, int | None]:
 def _title_for(target: Any, data: dict) -> str:
     if data.get("title"):
         return str(data["title"])[:200]
-    if target is None or target._meta.label_lower == "accounts.user":
+    meta = getattr(target, "_meta", None)
+    if target is None or (meta is not None and meta.label_lower == "accounts.user"):
         return ""
     for attr in ("title", "name"):
         value = getattr(target, attr, None)

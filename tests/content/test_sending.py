@@ -77,6 +77,23 @@ def test_preparing_twice_writes_each_recipient_once(audience, make_issue):
 
 
 @pytest.mark.django_db
+def test_prepared_rows_carry_each_recipient(opted_in, make_member, make_subscriber, make_issue):
+    named = opted_in(display_name="Līga", locale="lv", email="Liga@Example.org")
+    handle_only = opted_in(display_name="", locale="hy", handle="anahit")
+    reader = make_subscriber("Reader@Example.org", language="sw", name="Neema")
+    issue = make_issue()
+    _start(issue)
+    rows = {d.email: d for d in NewsletterDelivery.objects.filter(issue=issue)}
+    assert set(rows) == {"liga@example.org", handle_only.email, "reader@example.org"}
+    liga, anahit, neema = rows["liga@example.org"], rows[handle_only.email], rows["reader@example.org"]
+    assert (liga.member_id, liga.subscriber_id, liga.name, liga.language) == (named.pk, None, "Līga", "lv")
+    assert (anahit.member_id, anahit.name, anahit.language) == (handle_only.pk, "anahit", "hy")
+    assert (neema.member_id, neema.subscriber_id, neema.name, neema.language) == (None, reader.pk, "Neema", "sw")
+    assert {d.status for d in rows.values()} == {DeliveryStatus.PENDING}
+    assert {(d.claim, d.error, d.open_count, d.click_count) for d in rows.values()} == {("", "", 0, 0)}
+
+
+@pytest.mark.django_db
 def test_a_worker_that_dies_mid_batch_resumes_without_mailing_anyone_twice(audience, make_issue, outbox):
     """The worker crashes after handing k=4 messages to the backend (in the middle of its second batch of 3);
     a rerun sends the rest, and every recipient holds exactly one copy."""

@@ -141,3 +141,17 @@ def test_member_preferences_page(member, member_client):
     member_client.post("/newsletters/preferences/", {})
     member.settings.refresh_from_db()
     assert member.settings.newsletter_opt_in is False
+
+
+@pytest.mark.django_db
+def test_signups_are_rate_limited_per_client(client, outbox, django_capture_on_commit_callbacks):
+    from community.content.views.public import SIGNUPS_PER_HOUR
+
+    for i in range(SIGNUPS_PER_HOUR):
+        with django_capture_on_commit_callbacks(execute=True):
+            assert client.post("/newsletters/subscribe/", {"email": f"n{i}@example.org", "language": "en"}
+                               ).status_code == 200
+    assert client.post("/newsletters/subscribe/", {"email": "one.more@example.org", "language": "en"}
+                       ).status_code == 429
+    assert len(outbox) == SIGNUPS_PER_HOUR
+    assert not Subscriber.objects.filter(email="one.more@example.org").exists()

@@ -119,3 +119,24 @@ def test_concurrent_cancellations_promote_in_order(make_event, make_member):
     assert statuses == ["going", "going", "waitlisted", "waitlisted"]
     assert Event.objects.get(pk=event.pk).seats_taken == 3
     assert_counts_consistent(event)
+
+
+def test_reminder_command_running_concurrently_sends_once(make_event, make_member):
+    from datetime import timedelta
+
+    from django.core import mail
+    from django.core.management import call_command
+
+    from events.models import ReminderDelivery
+
+    event = make_event(starts_in=timedelta(hours=3), capacity=None)
+    attendees = [make_member() for _ in range(5)]
+    for m in attendees:
+        rsvp_set(member=m, event=event, status="going")
+    mail.outbox.clear()
+
+    results, errors = run_together([lambda: call_command("send_event_reminders") for _ in range(6)])
+
+    assert errors == []
+    assert sorted(m.to[0] for m in mail.outbox) == sorted(a.email for a in attendees)
+    assert ReminderDelivery.objects.filter(sent_at__isnull=False).count() == 5

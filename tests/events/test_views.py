@@ -387,3 +387,43 @@ def test_no_shows_recorded_after_the_event(make_event, make_member, manager, log
     # a late check-in at the door still counts
     checkin_mark(actor=manager, rsvp=RSVP.objects.get(member=missed))
     assert RSVP.objects.get(member=missed).attendance == "attended"
+
+
+def test_series_page_links_other_dates(manager, login, client):
+    from events.actions import series_create
+
+    start = timezone.now() + timedelta(days=2)
+    series = series_create(actor=manager, frequency="weekly", count=3, title="Book club", starts_at=start,
+                           ends_at=start + timedelta(hours=1), publish=True)
+    first, second, third = series.events.order_by("starts_at")
+    html = client.get(first.get_absolute_url()).content.decode()
+    assert second.get_absolute_url() in html and third.get_absolute_url() in html
+    section = html.split("Other dates in this series")[1].split("</section>")[0]
+    assert first.get_absolute_url() not in section and second.get_absolute_url() in section
+
+
+def test_pagination_keeps_filters_encoded(make_event, manager, client):
+    for i in range(21):
+        make_event(title=f"E{i}", tags=["a b"], starts_in=timedelta(days=i + 1))
+    html = client.get("/events/?tag=a-b&host=x%26y").content.decode()
+    assert "No upcoming events" in html  # no host x&y
+    html = client.get("/events/?tag=a-b&format=in_person").content.decode()
+    assert "?page=2&amp;format=in_person&amp;tag=a-b" in html
+
+
+def test_my_events_lists_answers_with_constant_queries(make_event, member, login, django_assert_max_num_queries):
+    browser = login(member)
+    declined = make_event(title="Declined thing")
+    rsvp_set(member=member, event=declined, status="not_going")
+    browser.get("/events/mine/")
+    counts = []
+    for n in (2, 20):
+        while member.event_rsvps.exclude(status="not_going").count() < n:
+            rsvp_set(member=member, event=make_event(title=f"Mine {member.event_rsvps.count()}", tags=["t"]),
+                     status="going")
+        with django_assert_max_num_queries(LIST_QUERIES) as captured:
+            response = browser.get("/events/mine/")
+        counts.append(own(captured))
+    html = response.content.decode()
+    assert html.count("Mine ") == 20 and "Declined thing" not in html and "Going" in html
+    assert counts[0] == counts[1]

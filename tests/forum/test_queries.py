@@ -138,3 +138,17 @@ def test_review_queue_constant(login, moderator, make_topic, reader, settled_mem
     few = count_queries(client, "/review/")
     flag(18)
     assert count_queries(client, "/review/") == few
+
+
+def test_audit_log_constant(login, moderator, make_topic):
+    client = login(moderator)
+    client.get("/categories/")
+
+    def pin(n):
+        for i in range(n):
+            actions.topic_pin(actor=moderator, topic=make_topic(title=f"Audited {i}"))
+
+    pin(2)
+    few = count_queries(client, "/review/audit/")
+    pin(18)
+    assert count_queries(client, "/review/audit/") == few

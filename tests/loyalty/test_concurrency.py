@@ -13,7 +13,7 @@ from django.db.models import Sum
 from community.loyalty import actions
 from community.loyalty.models import BadgeAward, MemberPoints, PointEntry, PointRule, Redemption, Reward
 from community.metrics.actions import record
-from community.metrics.models import DailyActivity, Participation
+from community.metrics.models import DailyActivity, MemberPeriod, Participation
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -61,6 +61,20 @@ def test_concurrent_records_keep_ledger_rollup_and_points_consistent(member):
         "t": total, "r": total}
     ledger = PointEntry.objects.filter(member=member).aggregate(s=Sum("points"))["s"]
     assert ledger == 3 * total == MemberPoints.objects.get(member=member).balance
+    # The week and month roll-ups: one active day, one engaged day, every reply counted once.
+    assert sorted(MemberPeriod.objects.filter(member=member).values_list("grain", "days", "engaged_days",
+                                                                         "contributions")) == [
+        ("m", 1, 1, total), ("w", 1, 1, total)]
+
+
+def test_first_acts_of_a_day_race_on_the_rollups(member):
+    # Visits and reactions at once on a fresh day: exactly one daily row, one active day, one engaged day.
+    kinds = ["visit.day", "reaction.given"] * 4
+    assert run_threads(8, lambda i: record(member=member, kind=kinds[i])) == []
+    row = DailyActivity.objects.get(member=member)
+    assert (row.total, row.visits, row.reactions_given, row.engaged) == (8, 4, 4, True)
+    assert sorted(MemberPeriod.objects.filter(member=member).values_list("grain", "days", "engaged_days")) == [
+        ("m", 1, 1), ("w", 1, 1)]
 
 
 def test_daily_cap_holds_under_concurrency(member):

@@ -11,8 +11,12 @@ pytestmark = pytest.mark.django_db
 
 
 def _snapshot():
-    return sorted(DailyActivity.objects.values_list("member_id", "day", "total", "replies", "visits", "contributions",
-                                                    "engaged", "extra"))
+    from community.metrics.models import MemberPeriod
+
+    return (sorted(DailyActivity.objects.values_list("member_id", "day", "total", "replies", "visits",
+                                                     "contributions", "engaged", "extra")),
+            sorted(MemberPeriod.objects.values_list("member_id", "grain", "idx", "start", "days", "engaged_days",
+                                                    "contributions")))
 
 
 def test_rebuild_matches_live_rollup_and_is_idempotent(member, other_member):
@@ -20,14 +24,23 @@ def test_rebuild_matches_live_rollup_and_is_idempotent(member, other_member):
     record(member=member, kind="visit.day", at=at("2026-01-05"))
     record(member=member, kind="webinar.watched", at=at("2026-01-06"))
     record(member=other_member, kind="reaction.given", at=at("2026-01-06"))
+    record(member=member, kind="visit.day", at=at("2026-01-07"))  # first the visit, then the engaged act
+    record(member=member, kind="reaction.given", at=at("2026-01-07"))
+    record(member=member, kind="reaction.given", at=at("2026-01-07"))
+    record(member=member, kind="post.replied", at=at("2026-02-02"))
     live = _snapshot()
+    # Week of 5 Jan for the member: active 5, 6, 7 Jan = 3 days, engaged 5 and 7 Jan = 2, one reply.
+    assert (member.pk, "w", 3, 2, 1) in [(m, g, d, e, c) for m, g, _i, _s, d, e, c in live[1]]
     DailyActivity.objects.all().delete()
+    from community.metrics.models import MemberPeriod
+
+    MemberPeriod.objects.all().delete()
     call_command("metrics_backfill", "--ledger-only")
     assert _snapshot() == live
     call_command("metrics_backfill")
     call_command("metrics_backfill", "--since", "2026-01-06")
     assert _snapshot() == live
-    assert Participation.objects.count() == 4
+    assert Participation.objects.count() == 8
 
 
 def test_backfill_imports_forum_history_once(member, other_member):

@@ -139,3 +139,15 @@ def test_at_risk_list(make_member):
     # Eve kept posting on 10 days in April (>= 5) and is not a candidate; Finn had a single engaged day.
     assert [(s.member.handle, s.score) for s in scores] == [("dora", 35)]
     assert [r.delta for r in scores[0].rules] == [-21, -24, -15, -5]
+
+
+def test_day_grain_reads_daily_rollup(cohort_world):
+    f = Filters(start=date(2026, 1, 5), end=date(2026, 1, 7), grain="day")
+    # 5 Jan: A; 6 Jan: B; 7 Jan: nobody. Lifecycle by day: 5 Jan A is new (joined that day). 6 Jan: B joined the
+    # day before and was not active then -> resurrected, not new; A went dormant -> churn 1/1 = 100%.
+    # 7 Jan: B went dormant -> churn 100%.
+    assert [r["active"] for r in ActiveMembers(f).run()] == [1, 1, 0]
+    rows = Lifecycle(f).run()
+    assert [(r["active"], r["new"], r["dormant"], r["churn"]) for r in rows] == [
+        (1, 1, 0, None), (1, 0, 1, 100.0), (0, 0, 1, 100.0)]
+    assert rows[1]["resurrected"] == 1

@@ -10,6 +10,7 @@ import logging
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import get_language
@@ -28,9 +29,23 @@ log = logging.getLogger(__name__)
 PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
 
 
+SIGNUPS_PER_HOUR = 10  # per client address: confirmation mails are not a way to mail-bomb strangers
+
+
+def _signup_allowed(request: HttpRequest) -> bool:
+    key = f"content:signups:{request.META.get('REMOTE_ADDR', '')}"
+    cache.add(key, 0, timeout=3600)
+    try:
+        return cache.incr(key) <= SIGNUPS_PER_HOUR
+    except ValueError:  # expired between add and incr
+        return True
+
+
 @require_http_methods(["GET", "POST"])
 def subscribe(request: HttpRequest) -> HttpResponse:
     form = SubscribeForm(request.POST or None, initial={"language": get_language()})
+    if request.method == "POST" and not _signup_allowed(request):
+        return render(request, "errors/429.html", status=429)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:

@@ -58,7 +58,11 @@ def index_post(post: Post, title: str = "") -> None:
 
 def post_fragment(post: Post) -> str:
     """The viewer-neutral rendered post (no per-member controls), as live clients insert it."""
-    return render_to_string("forum/_post.html", {"post": post, "topic": post.topic, "live": True})
+    from community.forum.presentation import Links, decorate
+
+    links = Links(post.topic)
+    decorate([post], links)
+    return render_to_string("forum/_post.html", {"post": post, "topic": post.topic, "live": True, "links": links})
 
 
 def publish_post(post: Post, op: str) -> None:

@@ -1,6 +1,6 @@
 """Views of the forum: thin (parse, call one action or selector, render)."""
 
-from community.forum.views.feeds import LatestTopicsFeed
+from community.forum.views.feeds import LatestTopicsFeed, latest_feed
 from community.forum.views.lists import (
     bookmarks,
     categories,
@@ -32,7 +32,7 @@ from community.forum.views.topics import (
 )
 
 __all__ = [
-    "LatestTopicsFeed", "accept", "audit_log", "bookmark", "bookmarks", "categories", "category",
+    "LatestTopicsFeed", "latest_feed", "accept", "audit_log", "bookmark", "bookmarks", "categories", "category",
     "category_subscription", "draft", "flag", "latest", "member_moderate", "post_delete", "post_edit",
     "post_permalink", "post_restore", "post_revisions", "react", "reply", "review", "review_post", "search",
     "tag", "top", "topic", "topic_moderate", "topic_new", "topic_subscription", "unanswered", "unread",

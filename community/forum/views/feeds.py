@@ -57,3 +57,8 @@ class LatestTopicsFeed(Feed):
 
     def item_categories(self, item: Topic) -> list[str]:
         return [item.category.name]
+
+
+def latest_feed(request: HttpRequest, slug: str | None = None):
+    """A fresh feed object per request: the feed keeps the request (whose member decides what is shown)."""
+    return LatestTopicsFeed()(request, **({"slug": slug} if slug else {}))

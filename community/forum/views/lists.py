@@ -11,6 +11,7 @@ from taggit.models import Tag
 from community.forum import selectors
 from community.forum.forms import SearchForm
 from community.forum.permissions import can_start_topic
+from community.forum.presentation import decorate_topics
 from community.forum.search import SearchFilters, search_posts
 from community.forum.views._util import page_param
 
@@ -19,6 +20,7 @@ def _list(request: HttpRequest, *, kind: str, heading, category=None, tag=None, 
           tab: str = "") -> HttpResponse:
     page = selectors.topic_list(request.user, kind=kind, category=category, tag=tag.slug if tag else None,
                                 period=period, page=page_param(request))
+    decorate_topics(page.object_list)
     context = {
         "nav": "forum", "page_obj": page, "topics": page.object_list, "heading": heading, "category": category,
         "tag": tag, "tab": tab or kind, "period": period, "periods": list(selectors.PERIODS),
@@ -46,6 +48,7 @@ def unanswered(request: HttpRequest) -> HttpResponse:
 @login_required
 def unread(request: HttpRequest) -> HttpResponse:
     page = selectors.unread_topics(request.user, page=page_param(request))
+    decorate_topics(page.object_list)
     return render(request, "forum/latest.html", {
         "nav": "forum", "page_obj": page, "topics": page.object_list, "heading": _("Unread topics"),
         "tab": "unread", "tracking": selectors.tracking_counts(request.user), "can_start": True,

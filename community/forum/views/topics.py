@@ -12,7 +12,8 @@ from django.views.decorators.http import require_POST
 
 from community.forum import actions, selectors
 from community.forum.forms import DraftForm, FlagForm, PostEditForm, ReactionForm, ReplyForm, SubscriptionForm, TopicForm
-from community.forum.models import REACTION_EMOJI, Category, Draft, Post, ReactionKind, SubscriptionLevel
+from community.forum.models import Category, Draft, Post, SubscriptionLevel
+from community.forum.presentation import Links, decorate
 from community.forum.permissions import NotAllowed, can_post, can_start_topic
 from community.forum.views._util import DOMAIN_ERRORS, is_htmx, page_param, refusal
 
@@ -48,9 +49,14 @@ def _render_topic(request: HttpRequest, topic_obj, page: int, *, status: int = 2
     posting = can_post(request.user, topic_obj, full=False)
     if form is None and request.user.is_authenticated and posting:
         form = ReplyForm(initial={"raw": data.draft})
+    links = Links(topic_obj)
+    decorate(data.posts, links, mine=data.my_reactions, bookmarked=data.bookmarked, viewer=request.user,
+             moderator=data.moderator)
     context = {
-        "nav": "forum", "topic": topic_obj, "data": data, "posts": data.posts, "form": form,
-        "posting": posting, "reaction_kinds": [(k, REACTION_EMOJI[k], label) for k, label in ReactionKind.choices],
+        "nav": "forum", "topic": topic_obj, "data": data, "posts": data.posts, "form": form, "links": links,
+        "posting": posting, "moderator": data.moderator,
+        "can_accept": topic_obj.category.qa_mode and request.user.is_authenticated and (
+            data.moderator or topic_obj.author_id == request.user.pk),
         "subscription_form": SubscriptionForm(initial={"level": data.subscription_level}),
         "levels": SubscriptionLevel.choices, "tags": list(topic_obj.tags.all()),
         "viewer": request.user,
@@ -224,9 +230,9 @@ def react(request: HttpRequest, pk: int) -> HttpResponse:
         return refusal(request, exc, post.get_absolute_url())
     if is_htmx(request):
         mine = set(post.reactions.filter(user=request.user).values_list("kind", flat=True))
-        return render(request, "forum/_reactions.html", {
-            "post": post, "mine": mine, "viewer": request.user,
-            "reaction_kinds": [(k, REACTION_EMOJI[k], label) for k, label in ReactionKind.choices]})
+        links = Links(post.topic)
+        decorate([post], links, mine={post.pk: mine}, viewer=request.user)
+        return render(request, "forum/_reactions.html", {"post": post, "viewer": request.user, "links": links})
     return HttpResponseRedirect(post.get_absolute_url())
 
 
@@ -239,7 +245,8 @@ def bookmark(request: HttpRequest, pk: int) -> HttpResponse:
     except DOMAIN_ERRORS as exc:
         return refusal(request, exc, post.get_absolute_url())
     if is_htmx(request):
-        return render(request, "forum/_bookmark.html", {"post": post, "bookmarked": marked})
+        post.bookmarked = marked
+        return render(request, "forum/_bookmark.html", {"post": post, "links": Links(post.topic)})
     return HttpResponseRedirect(post.get_absolute_url())
 
 

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import datetime, timedelta
 from datetime import timezone as dt_timezone
 
-from django.db.models import Count, Q
+from django.db.models import Count, Q, Sum
 from django.db.models.functions import Trunc
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from community.metrics.models import DailyActivity
+from community.metrics.models import DailyActivity, MemberPeriod
 from community.metrics.reports.base import (
     Chart,
     Column,
@@ -19,12 +19,21 @@ from community.metrics.reports.base import (
     index_to_start,
     members,
     members_sql,
+    period_code,
+    period_index,
     period_label,
     period_start,
     periods,
     ratio,
     sql_period_index,
 )
+
+
+def _periods_of(filters, grain: str):
+    """MemberPeriod rows of the members for the periods overlapping the range (whole periods)."""
+    return MemberPeriod.objects.filter(grain=period_code(grain), idx__gte=period_index(filters.start, grain),
+                                       idx__lte=period_index(filters.end, grain),
+                                       member_id__in=members(filters).values("pk"))
 
 
 def _activity(filters):
@@ -44,14 +53,24 @@ class ActiveMembers(Report):
 
     def run(self):
         f = self.params
-        grouped = {
-            row["period"]: row
-            for row in _activity(f).annotate(period=Trunc("day", f.grain)).values("period").annotate(
-                active=Count("member_id", distinct=True),
-                engaged=Count("member_id", distinct=True, filter=Q(engaged=True)),
-                contributors=Count("member_id", distinct=True, filter=Q(contributions__gt=0)),
-            ).order_by("period")
-        }
+        if period_code(f.grain):
+            # Weeks and months: one MemberPeriod row per member and period, so plain counts (no DISTINCT).
+            by_index = {
+                row["idx"]: row for row in _periods_of(f, f.grain).values("idx").annotate(
+                    active=Count("pk"), engaged=Count("pk", filter=Q(engaged_days__gt=0)),
+                    contributors=Count("pk", filter=Q(contributions__gt=0)),
+                ).order_by()
+            }
+            grouped = {index_to_start(i, f.grain): row for i, row in by_index.items()}
+        else:
+            grouped = {
+                row["period"]: row
+                for row in _activity(f).annotate(period=Trunc("day", f.grain)).values("period").annotate(
+                    active=Count("member_id", distinct=True),
+                    engaged=Count("member_id", distinct=True, filter=Q(engaged=True)),
+                    contributors=Count("member_id", distinct=True, filter=Q(contributions__gt=0)),
+                ).order_by("period")
+            }
         rows = []
         for start in periods(f.start, f.end, f.grain):
             row = grouped.get(start, {})
@@ -71,22 +90,20 @@ class Stickiness(Report):
 
     def run(self):
         f = self.params
-        daily = dict(_activity(f).values("day").annotate(n=Count("member_id")).values_list("day", "n"))
-        monthly = dict(
-            _activity(f).annotate(period=Trunc("day", "month")).values("period")
-            .annotate(n=Count("member_id", distinct=True)).values_list("period", "n")
-        )
-        sums: dict = defaultdict(int)
-        for day, n in daily.items():
-            sums[period_start(day, "month")] += n
+        # Whole months: member-days (the sum of active days) and members, from the monthly roll-up.
+        monthly = {
+            index_to_start(row["idx"], "month"): row for row in _periods_of(f, "month").values("idx").annotate(
+                member_days=Sum("days"), mau=Count("pk")).order_by()
+        }
+        today = timezone.now().date()
         rows = []
         for month in periods(f.start, f.end, "month"):
-            # Days of this month inside the range (the divisor of the average).
-            first = max(month, f.start)
-            last = min(f.end, (month.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1))
-            days = (last - first).days + 1
-            avg = sums[month] / days if days > 0 else 0
-            mau = monthly.get(month, 0)
+            # Days of the month so far (all of it once it is over): the divisor of the average.
+            last = min(today, (month.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1))
+            days = (last - month).days + 1
+            row = monthly.get(month, {})
+            avg = (row.get("member_days") or 0) / days if days > 0 else 0
+            mau = row.get("mau", 0)
             rows.append({"period": month, "label": period_label(month, "month"), "avg_dau": round(avg, 2),
                          "mau": mau, "stickiness": ratio(avg, mau)})
         return rows
@@ -112,16 +129,24 @@ class Growth(Report):
             .annotate(n=Count("pk")).values_list("period", "n")
         }
         msql, mparams = members_sql(f)
-        idx = sql_period_index(f.grain, "t.first_day")
-        first = dict(fetch(
-            f"SELECT {idx} AS idx, COUNT(*) FROM ("
-            f" SELECT da.member_id, MIN(da.day) AS first_day FROM metrics_dailyactivity da"
-            f" WHERE da.contributions > %s AND da.member_id IN ({msql}) GROUP BY da.member_id"
-            f") t WHERE t.first_day >= %s AND t.first_day <= %s GROUP BY {idx}",
-            (0, *mparams, f.start, f.end),
-        ))
-        from community.metrics.reports.base import period_index
-
+        if period_code(f.grain):
+            # First period with a contribution, per member, from the period roll-up.
+            first = dict(fetch(
+                f"SELECT t.first_idx, COUNT(*) FROM ("
+                f" SELECT mp.member_id, MIN(mp.idx) AS first_idx FROM metrics_memberperiod mp"
+                f" WHERE mp.grain = %s AND mp.contributions > %s AND mp.member_id IN ({msql}) GROUP BY mp.member_id"
+                f") t WHERE t.first_idx >= %s AND t.first_idx <= %s GROUP BY t.first_idx",
+                (period_code(f.grain), 0, *mparams, period_index(f.start, f.grain), period_index(f.end, f.grain)),
+            ))
+        else:
+            idx = sql_period_index(f.grain, "t.first_day")
+            first = dict(fetch(
+                f"SELECT {idx} AS idx, COUNT(*) FROM ("
+                f" SELECT da.member_id, MIN(da.day) AS first_day FROM metrics_dailyactivity da"
+                f" WHERE da.contributions > %s AND da.member_id IN ({msql}) GROUP BY da.member_id"
+                f") t WHERE t.first_day >= %s AND t.first_day <= %s GROUP BY {idx}",
+                (0, *mparams, f.start, f.end),
+            ))
         rows = []
         for p in periods(f.start, f.end, f.grain):
             rows.append({"period": p, "label": period_label(p, f.grain), "new_members": joined.get(p, 0),
@@ -140,19 +165,23 @@ class RepeatParticipation(Report):
 
     def run(self):
         f = self.params
-        msql, mparams = members_sql(f)
-        idx = sql_period_index(f.grain, "da.day")
-        grouped = {
-            i: (n, r) for i, n, r in fetch(
-                f"SELECT t.idx, COUNT(*), SUM(CASE WHEN t.n >= 2 THEN 1 ELSE 0 END) FROM ("
-                f" SELECT da.member_id, {idx} AS idx, COUNT(*) AS n FROM metrics_dailyactivity da"
-                f" WHERE da.engaged = %s AND da.day >= %s AND da.day <= %s AND da.member_id IN ({msql})"
-                f" GROUP BY da.member_id, {idx}) t GROUP BY t.idx",
-                (True, f.start, f.end, *mparams),
-            )
-        }
-        from community.metrics.reports.base import period_index
-
+        if period_code(f.grain):
+            grouped = {
+                row["idx"]: (row["n"], row["r"]) for row in _periods_of(f, f.grain).filter(engaged_days__gt=0)
+                .values("idx").annotate(n=Count("pk"), r=Count("pk", filter=Q(engaged_days__gte=2))).order_by()
+            }
+        else:
+            msql, mparams = members_sql(f)
+            idx = sql_period_index(f.grain, "da.day")
+            grouped = {
+                i: (n, r) for i, n, r in fetch(
+                    f"SELECT t.idx, COUNT(*), SUM(CASE WHEN t.n >= 2 THEN 1 ELSE 0 END) FROM ("
+                    f" SELECT da.member_id, {idx} AS idx, COUNT(*) AS n FROM metrics_dailyactivity da"
+                    f" WHERE da.engaged = %s AND da.day >= %s AND da.day <= %s AND da.member_id IN ({msql})"
+                    f" GROUP BY da.member_id, {idx}) t GROUP BY t.idx",
+                    (True, f.start, f.end, *mparams),
+                )
+            }
         rows = []
         for p in periods(f.start, f.end, f.grain):
             n, r = grouped.get(period_index(p, f.grain), (0, 0))

@@ -70,6 +70,11 @@ def members_sql(filters: Filters) -> tuple[str, tuple]:
 
 # --- periods ----------------------------------------------------------------------------------------------
 
+def period_code(grain: str) -> str | None:
+    """MemberPeriod.grain for a report grain (weeks and months are pre-rolled; days read DailyActivity)."""
+    return {"week": "w", "month": "m"}.get(grain)
+
+
 def period_start(day: date, grain: str) -> date:
     if grain == "day":
         return day
@@ -143,6 +148,19 @@ def sql_period_index(grain: str, col: str) -> str:
     if grain == "week":
         return f"CAST((julianday({col}) - julianday('1970-01-05')) / 7 AS integer)"
     return f"(CAST(strftime('%%Y', {col}) AS integer) * 12 + CAST(strftime('%%m', {col}) AS integer))"
+
+
+def sql_period_start(grain: str, col: str) -> str:
+    """SQL first day of the period containing date expression `col` (weeks start on Monday)."""
+    if vendor() == "postgresql":
+        if grain == "day":
+            return col
+        return f"CAST(date_trunc('{grain}', {col}) AS date)"
+    if grain == "day":
+        return f"date({col})"
+    if grain == "week":
+        return f"date({col}, '-' || ((CAST(strftime('%%w', {col}) AS integer) + 6) %% 7) || ' days')"
+    return f"date({col}, 'start of month')"
 
 
 def sql_utc_date(col: str) -> str:

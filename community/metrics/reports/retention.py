@@ -14,6 +14,7 @@ from community.metrics.reports.base import (
     fetch,
     index_to_start,
     members_sql,
+    period_code,
     period_index,
     period_label,
     period_start,
@@ -25,10 +26,21 @@ from community.metrics.reports.base import (
 
 
 def _activity_cte(grain: str) -> str:
-    """(member_id, idx) pairs: members active at least once in the period idx. Params: start, end, members."""
+    """(member_id, idx) pairs: members active at least once in the period idx. Params: start, end (dates for
+    days, period indexes for weeks and months), then the members CTE `m` must exist."""
+    if period_code(grain):
+        return (f"SELECT mp.member_id AS member_id, mp.idx AS idx FROM metrics_memberperiod mp"
+                f" WHERE mp.grain = '{period_code(grain)}' AND mp.idx >= %s AND mp.idx <= %s"
+                f" AND mp.member_id IN (SELECT m.id FROM m)")
     idx = sql_period_index(grain, "da.day")
     return (f"SELECT DISTINCT da.member_id AS member_id, {idx} AS idx FROM metrics_dailyactivity da"
             f" WHERE da.day >= %s AND da.day <= %s AND da.member_id IN (SELECT m.id FROM m)")
+
+
+def _bounds(grain: str, start, end) -> tuple:
+    if period_code(grain):
+        return period_index(start, grain), period_index(end, grain)
+    return start, end
 
 
 class CohortRetention(Report):
@@ -57,16 +69,14 @@ class CohortRetention(Report):
             f"SELECT {cidx}, COUNT(*) FROM accounts_user u WHERE u.id IN ({msql}) AND {in_cohort} GROUP BY {cidx}",
             (*mparams, first, f.end),
         ))
-        idx = sql_period_index(grain, "da.day")
         cells: dict[int, dict[int, int]] = defaultdict(dict)
-        # One pass: (member, period active, join period) pairs of the cohorts, counted per cohort and offset.
+        # One pass over the cohorts' week (or month) roll-ups: one row per member and active period.
         for c, k, n in fetch(
-            f"SELECT t.cidx, t.idx - t.cidx, COUNT(*) FROM ("
-            f" SELECT DISTINCT da.member_id, {idx} AS idx, {cidx} AS cidx"
-            f" FROM metrics_dailyactivity da JOIN accounts_user u ON u.id = da.member_id"
-            f" WHERE da.day >= %s AND da.day <= %s AND {in_cohort} AND u.id IN ({msql})"
-            f") t WHERE t.idx >= t.cidx GROUP BY t.cidx, t.idx - t.cidx",
-            (first, f.end, first, f.end, *mparams),
+            f"SELECT {cidx}, mp.idx - {cidx}, COUNT(*)"
+            f" FROM metrics_memberperiod mp JOIN accounts_user u ON u.id = mp.member_id"
+            f" WHERE mp.grain = %s AND mp.idx >= %s AND mp.idx <= %s AND {in_cohort} AND u.id IN ({msql})"
+            f" AND mp.idx >= {cidx} GROUP BY {cidx}, mp.idx - {cidx}",
+            (period_code(grain), period_index(first, grain), period_index(f.end, grain), first, f.end, *mparams),
         ):
             cells[c][k] = n
         last = period_index(f.end, grain)
@@ -133,7 +143,7 @@ class Lifecycle(Report):
                 f"  THEN 1 ELSE 0 END),"
                 f" SUM(CASE WHEN seq.next IS NULL OR seq.next <> seq.idx + 1 THEN 1 ELSE 0 END)"
                 f" FROM seq JOIN accounts_user u ON u.id = seq.member_id GROUP BY seq.idx",
-                (*mparams, before, f.end),
+                (*mparams, *_bounds(grain, before, f.end)),
             )
         }
         # Members active in period i who are not active in i + 1 are dormant in i + 1.

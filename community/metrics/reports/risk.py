@@ -17,6 +17,7 @@ RECENT_DAYS = 30  # the "now" window
 PRIOR_DAYS = 60  # the window before it, to compare against
 MIN_PRIOR_ENGAGED_DAYS = 2  # "previously engaged"
 AT_RISK_BELOW = 60  # health scores under this are listed
+BREADTH_MAX = 15  # most points the breadth rule takes off
 
 
 @dataclass
@@ -57,16 +58,24 @@ def score_member(*, end: date, last_active: date | None, recent_days: int, prior
                           -15))
     if recent_kinds < prior_kinds:
         rules.append(Rule(gettext_now("Takes part in %(now)s kinds of activity, down from %(before)s")
-                          % {"now": recent_kinds, "before": prior_kinds}, -min(15, 5 * (prior_kinds - recent_kinds))))
+                          % {"now": recent_kinds, "before": prior_kinds}, -min(BREADTH_MAX, 5 * (prior_kinds - recent_kinds))))
     score = max(0, 100 + sum(rule.delta for rule in rules))
     return HealthScore(member_id=0, score=score, last_active=last_active, recent_days=recent_days,
                        prior_days=prior_days, rules=rules)
 
 
+BREADTH_CANDIDATES = 1000  # most members whose breadth is looked up in the second pass
+
+
 def health_scores(*, filters: Filters, end: date | None = None, limit: int = 50,
                   below: int = AT_RISK_BELOW) -> list[HealthScore]:
-    """Previously engaged members whose activity fell, scored; lowest first. One grouped query over the last
-    90 days of DailyActivity (the candidates are filtered in SQL) and one for the members shown."""
+    """Previously engaged members whose activity fell, scored; lowest first.
+
+    Two passes over the last 90 days of DailyActivity, both grouped in the database: the first finds the
+    candidates (previously engaged, activity fell) with recency, frequency and contributions; the breadth
+    rule can only take 15 more points off, so the second pass looks up breadth only for the candidates that
+    could still reach the list (score under `below` + 15 and within 15 of the limit-th lowest; at most
+    BREADTH_CANDIDATES of them). Then one query for the members shown."""
     from accounts.models import User
 
     end = end or filters.end
@@ -74,33 +83,51 @@ def health_scores(*, filters: Filters, end: date | None = None, limit: int = 50,
     prior_start = recent_start - timedelta(days=PRIOR_DAYS)
     recent = Q(day__gte=recent_start)
     prior = Q(day__lt=recent_start)
-    columns = sorted(set(KIND_COLUMNS.values()) - {"visits", "reactions_received"})
-    annotations = {
-        "last_active": Max("day"),
-        "recent_days": Count("pk", filter=recent),
-        "prior_days": Count("pk", filter=prior),
-        "prior_engaged": Count("pk", filter=prior & Q(engaged=True)),
-        "recent_contributions": Sum("contributions", filter=recent),
-        "prior_contributions": Sum("contributions", filter=prior),
-    }
-    for column in columns:
-        annotations[f"r_{column}"] = Sum(column, filter=recent)
-        annotations[f"p_{column}"] = Sum(column, filter=prior)
-    rows = (
-        DailyActivity.objects.filter(day__gte=prior_start, day__lte=end, member_id__in=members(filters).values("pk"))
-        .values("member_id").annotate(**annotations)
-        .filter(prior_engaged__gte=MIN_PRIOR_ENGAGED_DAYS, recent_days__lt=F("prior_days") * RECENT_DAYS / PRIOR_DAYS)
+    window = DailyActivity.objects.filter(day__gte=prior_start, day__lte=end)
+    rows = list(
+        window.filter(member_id__in=members(filters).values("pk")).values("member_id").annotate(
+            last_active=Max("day"), recent_days=Count("pk", filter=recent), prior_days=Count("pk", filter=prior),
+            prior_engaged=Count("pk", filter=prior & Q(engaged=True)),
+            recent_contributions=Sum("contributions", filter=recent),
+            prior_contributions=Sum("contributions", filter=prior),
+        ).filter(prior_engaged__gte=MIN_PRIOR_ENGAGED_DAYS,
+                 recent_days__lt=F("prior_days") * RECENT_DAYS / float(PRIOR_DAYS)).order_by()
     )
-    scores = []
+    partial = []
     for row in rows:
         health = score_member(
             end=end, last_active=row["last_active"], recent_days=row["recent_days"], prior_days=row["prior_days"],
             recent_contributions=row["recent_contributions"] or 0, prior_contributions=row["prior_contributions"] or 0,
-            recent_kinds=sum(1 for c in columns if row[f"r_{c}"]), prior_kinds=sum(1 for c in columns if row[f"p_{c}"]),
+            recent_kinds=0, prior_kinds=0,
         )
         health.member_id = row["member_id"]
-        if health.score < below:
-            scores.append(health)
+        if health.score < below + BREADTH_MAX:
+            partial.append(health)
+    partial.sort(key=lambda h: (h.score, h.member_id))
+    if len(partial) > limit:
+        cutoff = partial[limit - 1].score + BREADTH_MAX
+        partial = [h for h in partial if h.score <= cutoff]
+    partial = partial[:BREADTH_CANDIDATES]
+    columns = sorted(set(KIND_COLUMNS.values()) - {"visits", "reactions_received"})
+    breadth_sums = {}
+    for column in columns:
+        breadth_sums[f"r_{column}"] = Sum(column, filter=recent)
+        breadth_sums[f"p_{column}"] = Sum(column, filter=prior)
+    breadth = {
+        row["member_id"]: (sum(1 for c in columns if row[f"r_{c}"]), sum(1 for c in columns if row[f"p_{c}"]))
+        for row in window.filter(member_id__in=[h.member_id for h in partial]).values("member_id")
+        .annotate(**breadth_sums).order_by()
+    } if partial else {}
+    scores = []
+    for h in partial:
+        recent_kinds, prior_kinds = breadth.get(h.member_id, (0, 0))
+        if recent_kinds < prior_kinds:
+            h.rules.append(Rule(gettext_now("Takes part in %(now)s kinds of activity, down from %(before)s")
+                                % {"now": recent_kinds, "before": prior_kinds},
+                                -min(BREADTH_MAX, 5 * (prior_kinds - recent_kinds))))
+            h.score = max(0, 100 + sum(rule.delta for rule in h.rules))
+        if h.score < below:
+            scores.append(h)
     scores.sort(key=lambda h: (h.score, h.member_id))
     scores = scores[:limit]
     people = User.objects.in_bulk([h.member_id for h in scores])

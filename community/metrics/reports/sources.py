@@ -208,7 +208,7 @@ class EventFeedbackScores(Report):
         start, end = _bounds(f)
         grouped = {
             _as_date(row["period"]): row for row in
-            Feedback.objects.filter(created_at__gte=start, created_at__lt=end)
+            Feedback.objects.filter(created_at__gte=start, created_at__lt=end, member__in=members(f).values("pk"))
             .annotate(period=Trunc("created_at", f.grain, tzinfo=dt_timezone.utc)).values("period")
             .annotate(responses=Count("pk"), promoters=Count("pk", filter=Q(nps__gte=9)),
                       detractors=Count("pk", filter=Q(nps__lte=6)), satisfied=Count("pk", filter=Q(satisfaction__gte=4)))

@@ -71,6 +71,11 @@ class _Topic(NamedTuple):
     like_count: int
     last_posted_at: datetime
     merged_into_id: int | None
+    last_read: int | None = None  # filled by the one-member query
+
+
+_TOPIC_FIELDS = ("id", "title", "slug", "category_id", "author_id", "last_post_number", "reply_count", "like_count",
+                 "last_posted_at", "merged_into_id")
 
 
 @dataclass
@@ -288,6 +293,7 @@ class DigestBuilder:
 
     def _load_topics(self) -> None:
         self.topics: list[Any] = []
+        self.read: dict[tuple[int, int], int] = {}
         self.topic_tags: dict[int, set[int]] = defaultdict(set)
         if not self.forum:
             return
@@ -318,18 +324,28 @@ class DigestBuilder:
             qs = qs.exclude(author_id=member.pk).filter(last_posted_at__gte=self.since[member.pk])
             if self.muted_topics.get(member.pk):
                 qs = qs.exclude(pk__in=self.muted_topics[member.pk])
+            # ... and read the member's read state in the same query (no separate read-state query).
+            from django.db.models import IntegerField, Subquery, Value
+            from django.db.models.functions import Coalesce
+
             from community.forum.models import TopicReadState
 
-            qs = qs.exclude(Exists(TopicReadState.objects.filter(
-                user_id=member.pk, topic_id=OuterRef("pk"), last_read_post_number__gte=OuterRef("last_post_number"))))
+            last_read = TopicReadState.objects.filter(user_id=member.pk, topic_id=OuterRef("pk")).values(
+                "last_read_post_number")[:1]
+            qs = qs.annotate(last_read=Coalesce(Subquery(last_read, output_field=IntegerField()), Value(0))).filter(
+                last_read__lt=F("last_post_number"))
+            fields = [*_TOPIC_FIELDS, "last_read"]
+        else:
+            fields = list(_TOPIC_FIELDS)
         limit = min(CANDIDATE_TOPICS, CANDIDATES_PER_MEMBER * len(self.members))
         self.topics = [
             _Topic(*row) for row in
             qs.annotate(score=F("like_count") * 2 + F("reply_count"))
             .order_by("-score", "-last_posted_at")
-            .values_list("id", "title", "slug", "category_id", "author_id", "last_post_number", "reply_count",
-                         "like_count", "last_posted_at", "merged_into_id")[:limit]
+            .values_list(*fields)[:limit]
         ]
+        if len(self.members) == 1:
+            self.read.update({(self.members[0].pk, t.pk): t.last_read for t in self.topics if t.last_read})
         if tags and self.topics:
             for object_id, tag_id in TaggedItem.objects.filter(
                 content_type=self.topic_type, object_id__in=[t.pk for t in self.topics], tag_id__in=tags
@@ -368,8 +384,7 @@ class DigestBuilder:
             self.answers[row[0]].append(row[1:])
 
     def _load_read_states(self) -> None:
-        self.read: dict[tuple[int, int], int] = {}
-        if not self.forum:
+        if not self.forum or len(self.members) == 1:  # one member: read with the topics
             return
         from community.forum.models import TopicReadState
 
