@@ -63,7 +63,8 @@ class Category(models.Model):
         _("hold first posts of new members"), default=False,
         help_text=_("A member's first posts here wait for a moderator's approval."))
     slow_mode_seconds = models.PositiveIntegerField(
-        _("slow mode (seconds)"), default=0, help_text=_("Minimum time between two posts of one member in a topic; 0 is off."))
+        _("slow mode (seconds)"), default=0,
+        help_text=_("Minimum time between two posts of one member in a topic; 0 is off."))
     qa_mode = models.BooleanField(_("questions and answers"), default=False,
                                   help_text=_("Topics are questions; the asker or a moderator accepts an answer."))
     moderators = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="moderated_categories",

@@ -190,7 +190,7 @@ def _campaign(synthetic: list[User], today: date, rng: random.Random) -> None:
     started = datetime.combine(today - timedelta(days=21), datetime.min.time(), tzinfo=dt_timezone.utc)
     campaign = Campaign.objects.create(name="Spring win-back (demo)", holdout_percent=30, started_at=started,
                                        description="Personal email with a 15% discount code.")
-    chosen = rng.sample(synthetic, 60)
+    chosen = rng.sample(synthetic, min(60, len(synthetic) // 2))
     rows = [CampaignMember(campaign=campaign, member=m, holdout=campaign.assign(m.pk), assigned_at=started)
             for m in chosen]
     CampaignMember.objects.bulk_create(rows)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -64,3 +65,43 @@ def new_page(browser, artifacts, request):
         for page in context.pages:
             page.screenshot(path=str(artifacts / f"{request.node.name}-{index}.png"), full_page=True)
         context.close()
+
+
+PASSWORD = "browser-test-passphrase"
+
+MAKE_MEMBER = """
+from allauth.account.models import EmailAddress
+from accounts.models import MemberSettings, User
+from accounts.roles import Role, add_role, ensure_roles
+from accounts.validation import handle_skeleton
+ensure_roles()
+user = User.objects.filter(email={email!r}).first()
+if user is None:
+    user = User.objects.create_user({email!r}, {password!r}, handle={handle!r},
+        handle_skeleton=handle_skeleton({handle!r}), display_name={name!r}, is_staff={staff!r},
+        is_superuser={staff!r}, date_joined=__import__("django.utils.timezone").utils.timezone.now()
+        - __import__("datetime").timedelta(days=30))
+    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+    MemberSettings.objects.create(user=user)
+    add_role(user, Role.MEMBER)
+    if {role!r}:
+        add_role(user, Role({role!r}))
+print(user.pk)
+"""
+
+
+def make_member(site: LiveSite, handle: str, *, name: str | None = None, role: str | None = None,
+                staff: bool = False) -> int:
+    """A verified member on the live site (role: a Role value such as "Community manager")."""
+    out = site.shell(MAKE_MEMBER.format(email=f"{handle}@example.com", password=PASSWORD, handle=handle,
+                                        name=name or handle.title(), role=role, staff=staff))
+    return int(out.strip().splitlines()[-1])
+
+
+def log_in(page, url: str, handle: str) -> None:
+    page.goto(f"{url}/accounts/login/")
+    page.get_by_label("Email").fill(f"{handle}@example.com")
+    page.get_by_label(re.compile(r"^Password:?$")).fill(PASSWORD)
+    page.get_by_role("button", name=re.compile("Log in|Sign in", re.I)).click()
+    page.wait_for_load_state()
+    assert "/accounts/login" not in page.url, f"login failed for {handle}"

@@ -152,7 +152,8 @@ def topic_create(*, author: User, category: Category, title: str, raw: str, tags
                 _announce_topic(topic, post, mentioned)
     except IntegrityError:
         if token:
-            existing = Post.objects.filter(author=author, idempotency_key=token, number=1).select_related("topic").first()
+            existing = (Post.objects.filter(author=author, idempotency_key=token, number=1)
+                        .select_related("topic").first())
             if existing:
                 return existing.topic
         raise

@@ -11,7 +11,15 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from community.forum import actions, selectors
-from community.forum.forms import DraftForm, FlagForm, PostEditForm, ReactionForm, ReplyForm, SubscriptionForm, TopicForm
+from community.forum.forms import (
+    DraftForm,
+    FlagForm,
+    PostEditForm,
+    ReactionForm,
+    ReplyForm,
+    SubscriptionForm,
+    TopicForm,
+)
 from community.forum.models import Category, Draft, Post, SubscriptionLevel
 from community.forum.presentation import Links, decorate
 from community.forum.permissions import NotAllowed, can_post, can_start_topic
