@@ -107,4 +107,10 @@ class LiveSite:
         folder = self.workdir / "mail"
         if not folder.exists():
             return []
-        return [path.read_text(errors="replace") for path in sorted(folder.iterdir(), key=lambda p: p.stat().st_mtime)]
+        # The file backend writes every message of one connection into one file, each followed by a rule.
+        messages: list[str] = []
+        for path in sorted(folder.iterdir(), key=lambda p: (p.stat().st_mtime, p.name)):
+            for part in path.read_text(errors="replace").split("\n" + "-" * 79 + "\n"):
+                if part.strip():
+                    messages.append(part)
+        return messages

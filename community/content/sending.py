@@ -39,6 +39,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.mail import get_connection
+from django.core.exceptions import EmptyResultSet
 from django.db import connection, transaction
 from django.db.models import BigIntegerField, Case, CharField, F, IntegerField, Q, QuerySet, Value, When
 from django.db.models.functions import Coalesce, Lower
@@ -84,7 +85,10 @@ def _insert_select(issue_id: int, rows: QuerySet) -> None:
     recipients takes seconds and constant memory. ON CONFLICT DO NOTHING (PostgreSQL and SQLite) relies on the
     unique (issue, email) constraint, which is what makes running it again harmless.
     """
-    sql, params = rows.query.sql_with_params()
+    try:
+        sql, params = rows.query.sql_with_params()
+    except EmptyResultSet:  # e.g. a segment that leaves out subscribers: .none() has no SQL at all
+        return
     table = NewsletterDelivery._meta.db_table
     quote = connection.ops.quote_name
     columns = ", ".join(quote(column) for column in _COLUMNS)

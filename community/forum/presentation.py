@@ -71,6 +71,8 @@ def decorate(posts: Iterable[Post], links: Links, *, mine: dict[int, set[str]] |
         post.reaction_list = reaction_list(post, mine.get(post.pk, ()))
         post.reaction_html = reaction_buttons(post.reaction_list, interactive=interactive)
         post.can_edit = moderator or (viewer_id is not None and post.author_id == viewer_id)
+        post.can_flag = viewer_id is not None and post.author_id != viewer_id
+        post.is_accepted = post.topic.accepted_answer_id == post.pk if post.topic_id else False
         post.bookmarked = post.pk in bookmarked
         if post.author_id and post.author is not None:
             if post.author_id not in profiles:
@@ -90,4 +92,4 @@ def decorate_topics(topics: Iterable[Topic]) -> None:
         last_read = getattr(topic, "last_read", None)
         topic.unread_url = (f"{topic.url}{last_read + 1}"
                             if last_read is not None and last_read < topic.last_post_number else "")
-        topic.tag_links = [(tag.name, fast_reverse("forum:tag", slug=tag.slug)) for tag in topic.tags.all()]
+        topic.tag_links = [(name, fast_reverse("forum:tag", slug=slug)) for name, slug in topic.tag_rows]

@@ -7,7 +7,9 @@ from datetime import timedelta
 
 from django.core.cache import cache
 from django.core.paginator import Page, Paginator
-from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
+from django.db import connection
+from django.db.models import BooleanField, CharField, Exists, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models.expressions import RawSQL
 from django.http import Http404
 from django.utils import timezone
 
@@ -21,7 +23,6 @@ from community.forum.models import (
     Flag,
     Post,
     Reaction,
-    ReactionKind,
     Subscription,
     SubscriptionLevel,
     Topic,
@@ -63,6 +64,32 @@ def _with_member_state(qs: QuerySet, user) -> QuerySet:
     return qs.annotate(last_read=Subquery(reads.values("last_read_post_number")[:1]))
 
 
+def attach_tags(topics: list[Topic]) -> list[Topic]:
+    """Give each topic `.tag_rows` [(name, slug)] with one query.
+
+    Cheaper than `prefetch_related("tags")`: taggit's prefetch builds a filtered queryset per topic.
+    """
+    from django.contrib.contenttypes.models import ContentType
+    from taggit.models import TaggedItem
+
+    by_topic: dict[int, list[tuple[str, str]]] = {topic.pk: [] for topic in topics}
+    if by_topic:
+        content_type = ContentType.objects.get_for_model(Topic)  # cached by Django after the first call
+        rows = (TaggedItem.objects.filter(content_type=content_type, object_id__in=list(by_topic))
+                .order_by("pk").values_list("object_id", "tag__name", "tag__slug"))
+        for object_id, name, slug in rows:
+            by_topic[object_id].append((name, slug))
+    for topic in topics:
+        topic.tag_rows = by_topic[topic.pk]
+    return topics
+
+
+def _page_with_tags(paginator: Paginator, page: int | str) -> Page:
+    page_obj = paginator.get_page(page)
+    page_obj.object_list = attach_tags(list(page_obj.object_list))
+    return page_obj
+
+
 def topic_list(user, *, kind: str = "latest", category: Category | None = None, tag: str | None = None,
                period: str = "all", page: int | str = 1) -> Page:
     """A page of topics: latest (pinned first), top (by reactions and replies in a period), unanswered."""
@@ -83,9 +110,8 @@ def topic_list(user, *, kind: str = "latest", category: Category | None = None, 
         qs = qs.filter(reply_count=0, closed=False).order_by("-created_at", "-pk")
     elif category is not None or kind == "latest":
         qs = qs.order_by("-pinned", "-last_posted_at", "-pk")
-    qs = _with_member_state(qs, user).select_related("category", "author", "last_poster").prefetch_related("tags")
-    paginator = Paginator(qs, TOPICS_PER_PAGE)
-    return paginator.get_page(page)
+    qs = _with_member_state(qs, user).select_related("category", "author", "last_poster")
+    return _page_with_tags(Paginator(qs, TOPICS_PER_PAGE), page)
 
 
 @dataclass
@@ -116,9 +142,8 @@ def unread_topics(user, *, page: int | str = 1) -> Page:
     qs = (Topic.objects.visible_to(user).filter(merged_into__isnull=True)
           .annotate(last_read=Subquery(reads.values("last_read_post_number")[:1]))
           .filter(last_read__isnull=False, last_read__lt=F("last_post_number"))
-          .order_by("-last_posted_at").select_related("category", "author", "last_poster")
-          .prefetch_related("tags"))
-    return Paginator(qs, TOPICS_PER_PAGE).get_page(page)
+          .order_by("-last_posted_at").select_related("category", "author", "last_poster"))
+    return _page_with_tags(Paginator(qs, TOPICS_PER_PAGE), page)
 
 
 # --- The topic page ----------------------------------------------------------------------------------------
@@ -159,20 +184,46 @@ def page_of(number: int) -> int:
     return max(1, (number - 1) // POSTS_PER_PAGE + 1)
 
 
+# The member's state on the topic page, as plain correlated subqueries. Same result as Subquery()/Exists()
+# annotations, but compiling those took more time than running the whole query (measured: ~4 ms a page).
+def _member_topic_columns(user_id: int) -> dict[str, RawSQL]:
+    topic = Topic._meta.db_table
+    moderators = Category.moderators.through._meta.db_table
+    return {
+        "last_read": RawSQL(
+            f"SELECT rs.last_read_post_number FROM {TopicReadState._meta.db_table} rs "
+            f"WHERE rs.topic_id = {topic}.id AND rs.user_id = %s", (user_id,)),
+        "subscription_level": RawSQL(
+            f"SELECT s.level FROM {Subscription._meta.db_table} s "
+            f"WHERE s.topic_id = {topic}.id AND s.user_id = %s", (user_id,)),
+        "my_draft": RawSQL(
+            f"SELECT d.raw FROM {Draft._meta.db_table} d WHERE d.topic_id = {topic}.id AND d.user_id = %s",
+            (user_id,)),
+        "is_category_moderator": RawSQL(
+            f"EXISTS(SELECT 1 FROM {moderators} m WHERE m.category_id = {topic}.category_id AND m.user_id = %s)",
+            (user_id,), output_field=BooleanField()),
+    }
+
+
+def _member_post_columns(user_id: int) -> dict[str, RawSQL]:
+    post = Post._meta.db_table
+    aggregate = "string_agg(r.kind, ',')" if connection.vendor == "postgresql" else "group_concat(r.kind, ',')"
+    return {
+        "my_kinds": RawSQL(
+            f"SELECT {aggregate} FROM {Reaction._meta.db_table} r WHERE r.post_id = {post}.id AND r.user_id = %s",
+            (user_id,), output_field=CharField()),
+        "my_bookmark": RawSQL(
+            f"EXISTS(SELECT 1 FROM {Bookmark._meta.db_table} b WHERE b.post_id = {post}.id AND b.user_id = %s)",
+            (user_id,), output_field=BooleanField()),
+    }
+
+
 def topic_for(user, pk: int) -> Topic:
     """The topic with the member's read state, subscription, draft and category-moderator flag, in one query."""
-    qs = Topic.objects.select_related("category", "author", "accepted_answer__author").prefetch_related("tags")
+    qs = Topic.objects.select_related("category", "author", "accepted_answer__author")
     if user and user.is_authenticated:
         permissions.load_permissions(user)
-        qs = qs.annotate(
-            last_read=Subquery(TopicReadState.objects.filter(user=user, topic=OuterRef("pk"))
-                               .values("last_read_post_number")[:1]),
-            subscription_level=Subquery(Subscription.objects.filter(user=user, topic=OuterRef("pk"))
-                                        .values("level")[:1]),
-            my_draft=Subquery(Draft.objects.filter(user=user, topic=OuterRef("pk")).values("raw")[:1]),
-            is_category_moderator=Exists(Category.moderators.through.objects.filter(
-                category_id=OuterRef("category_id"), user_id=user.pk)),
-        )
+        qs = qs.annotate(**_member_topic_columns(user.pk))
     topic = qs.filter(pk=pk).first()
     if topic is None:
         raise Http404
@@ -182,6 +233,7 @@ def topic_for(user, pk: int) -> Topic:
         return topic  # the view sends the reader on to the topic it was merged into
     if not permissions.can_view_topic(user, topic):
         raise Http404
+    attach_tags([topic])
     return topic
 
 
@@ -201,19 +253,14 @@ def topic_page(user, topic: Topic, *, page: int) -> TopicPage:
         qs = qs.filter(visible)
     authenticated = bool(user and user.is_authenticated)
     if authenticated:
-        annotations = {
-            f"my_{kind}": Exists(Reaction.objects.filter(post=OuterRef("pk"), user=user, kind=kind))
-            for kind in ReactionKind.values
-        }
-        annotations["my_bookmark"] = Exists(Bookmark.objects.filter(post=OuterRef("pk"), user=user))
-        qs = qs.annotate(**annotations)
+        qs = qs.annotate(**_member_post_columns(user.pk))
     posts = list(qs)
     my_reactions: dict[int, set[str]] = {}
     bookmarked: set[int] = set()
     for post in posts:
         post.topic = topic
         if authenticated:
-            my_reactions[post.pk] = {kind for kind in ReactionKind.values if getattr(post, f"my_{kind}")}
+            my_reactions[post.pk] = set(post.my_kinds.split(",")) if post.my_kinds else set()
             if post.my_bookmark:
                 bookmarked.add(post.pk)
     return TopicPage(

@@ -18,7 +18,7 @@ server -> client
     {"type": "pong"}
 
 The consumer is thin: it authenticates (AuthMiddlewareStack), checks permission (community.live.access, in a
-thread through database_sync_to_async), joins groups and forwards. It never writes to the database. Catch-up
+thread pool of its own, see read_db), joins groups and forwards. It never writes to the database. Catch-up
 sends the backlog after last_id in order; live events that arrive meanwhile are buffered and everything is
 de-duplicated by id, so each event arrives once. A live event whose id skips ahead (a lost or reordered
 pub/sub message) makes the consumer fetch the missing ids from the backlog first.
@@ -32,11 +32,13 @@ import logging
 import random
 import secrets
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 
-from channels.db import database_sync_to_async as _database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
+from django.db import close_old_connections
 
 from community import realtime
 from community.live import access, presence, selectors
@@ -91,10 +93,28 @@ class _TokenBucket:
         return True
 
 
-def database_sync_to_async(func):
-    """Reads run in a thread pool, not in the one thread that serves Django's sync views: a thousand sockets
-    re-checking access must not queue in front of page requests. (Still closes old connections per call.)"""
-    return _database_sync_to_async(func, thread_sensitive=False)
+# Reads run in a small pool of threads of their own, not in the one thread that serves Django's sync views: a
+# thousand sockets re-checking access must not queue in front of page requests. Each call runs in the worker
+# thread's own context (no copied context), so its database connection is the thread's, reused or closed by
+# close_old_connections() before and after every call exactly as Django does around a request.
+_READS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="live-db")
+
+
+def _read_in_thread(func, *args):
+    close_old_connections()
+    try:
+        return func(*args)
+    finally:
+        close_old_connections()
+
+
+def read_db(func):
+    """`await read_db(selector)(args)`: a database read off the event loop."""
+
+    async def call(*args):
+        return await asyncio.get_running_loop().run_in_executor(_READS, partial(_read_in_thread, func, *args))
+
+    return call
 
 
 def _innermost_send(send):
@@ -161,8 +181,8 @@ class LiveConsumer(AsyncWebsocketConsumer):
 
     async def dispatch(self, message) -> None:
         # Channels closes old database connections before every message (a thread hop each); live events
-        # never touch the database, and every database call here goes through database_sync_to_async, which
-        # does that itself. Unknown channel-layer messages are ignored rather than crashing the socket.
+        # never touch the database, and every database call here goes through read_db, which does that
+        # itself. Unknown channel-layer messages are ignored rather than crashing the socket.
         handler = getattr(self, message.get("type", "").replace(".", "_"), None) if isinstance(message, dict) else None
         if handler is None or message["type"].startswith("_"):
             log.warning("live: ignored message of type %r", message.get("type") if isinstance(message, dict) else None)
@@ -240,9 +260,9 @@ class LiveConsumer(AsyncWebsocketConsumer):
         # Join first, then read the backlog: whatever commits in between arrives live and is de-duplicated.
         await hub().join(stream.name, self)
         if last_id is None:
-            sub.cursor = await database_sync_to_async(selectors.stream_head)(stream.name)
+            sub.cursor = await read_db(selectors.stream_head)(stream.name)
         else:
-            backlog = await database_sync_to_async(selectors.backlog_after)(stream.name, last_id)
+            backlog = await read_db(selectors.backlog_after)(stream.name, last_id)
             if self.subs.get(stream.name) is not sub:
                 return
             if backlog.resync:
@@ -269,7 +289,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
             except Exception:  # noqa: BLE001 - presence is best effort
                 log.exception("live: presence join failed")
         elif sub.stream.kind == "member":
-            unread = await database_sync_to_async(access.unread_notifications)(self.user)
+            unread = await read_db(access.unread_notifications)(self.user)
             if unread is not None:
                 # Counts are re-synced on every (re)connect: a snapshot, not a stored event.
                 snapshot = {"type": "notifications.notification", "op": "change", "unread": unread}
@@ -374,7 +394,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
 
     async def _fill_gap(self, sub: Subscription, seq: int) -> None:
         """Ids are gapless: a skipped id was lost or reordered in transit, and is in the backlog."""
-        missing = await database_sync_to_async(selectors.events_between)(sub.stream.name, sub.cursor, seq)
+        missing = await read_db(selectors.events_between)(sub.stream.name, sub.cursor, seq)
         if self.subs.get(sub.stream.name) is not sub:
             return
         if missing is None:
@@ -406,7 +426,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
         """List streams deliver only events about what this member may read."""
         known = self._visible_now(sub, category_id, topic_id)
         if known is None:
-            known = await database_sync_to_async(access.topic_visible)(self.user, topic_id)
+            known = await read_db(access.topic_visible)(self.user, topic_id)
             sub.topic_visibility[topic_id] = known
         return known
 
@@ -414,7 +434,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
 
     async def _access(self, stream: realtime.Stream, *, fresh: bool) -> access.Access:
         if self.user.is_authenticated:
-            return await database_sync_to_async(access.stream_access)(self.user, stream)
+            return await read_db(access.stream_access)(self.user, stream)
         now = time.monotonic()
         loop = asyncio.get_running_loop()
         cached = _anonymous_access.get(stream.name)
@@ -425,7 +445,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
         pending = loop.create_future()
         _anonymous_access[stream.name] = (now + ANONYMOUS_ACCESS_TTL, pending)
         try:
-            result = await database_sync_to_async(access.stream_access)(self.user, stream)
+            result = await read_db(access.stream_access)(self.user, stream)
         except BaseException as exc:
             _anonymous_access.pop(stream.name, None)
             if not pending.done():
@@ -464,7 +484,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
                 return
             subs = dict(self.subs)
             if self.user.is_authenticated:
-                result = await database_sync_to_async(access.recheck)(self.user, [s.stream for s in subs.values()])
+                result = await read_db(access.recheck)(self.user, [s.stream for s in subs.values()])
                 if result is None:
                     self.closed = True
                     await self._send_json({"type": "error", "code": "not_allowed"})

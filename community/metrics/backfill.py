@@ -92,41 +92,46 @@ def import_sources(*, stdout=None) -> int:
 
 @transaction.atomic
 def rebuild_daily(*, since: date | None = None, stdout=None) -> int:
-    """Recompute DailyActivity from the ledger (all days, or days from `since`), grouping in the database."""
+    """Recompute DailyActivity from the ledger (all days, or days from `since`): one INSERT ... SELECT grouped
+    by member and day in the database; only kinds without a column (rare) are then counted into `extra`."""
+    from django.db import connection
+
     rows = DailyActivity.objects.all()
     ledger = Participation.objects.all()
+    where, params = "", []
     if since:
         rows = rows.filter(day__gte=since)
         ledger = ledger.filter(day__gte=since)
+        where, params = "WHERE p.day >= %s", [since]
     rows.delete()
-    grouped = ledger.order_by().values("member_id", "day", "kind").annotate(n=Count("pk")).order_by("member_id", "day")
-    batch: list[DailyActivity] = []
-    current: DailyActivity | None = None
-    written = 0
-    for item in grouped.iterator(chunk_size=5000):
-        if current is None or (current.member_id, current.day) != (item["member_id"], item["day"]):
-            if current is not None:
-                batch.append(current)
-            current = DailyActivity(member_id=item["member_id"], day=item["day"], extra={})
-        kind, n = item["kind"], item["n"]
-        current.total += n
-        column = KIND_COLUMNS.get(kind)
-        if column:
-            setattr(current, column, getattr(current, column) + n)
-        else:
-            current.extra[kind] = current.extra.get(kind, 0) + n
-        if kind in CONTRIBUTION_KINDS:
-            current.contributions += n
-        if kind in ENGAGED_KINDS:
-            current.engaged = True
-        if len(batch) >= BATCH:
-            DailyActivity.objects.bulk_create(batch)
-            written += len(batch)
-            batch = []
-    if current is not None:
-        batch.append(current)
-    DailyActivity.objects.bulk_create(batch)
-    written += len(batch)
+
+    def count_of(kinds) -> tuple[str, list[str]]:
+        kinds = sorted(kinds)
+        return f"SUM(CASE WHEN p.kind IN ({', '.join(['%s'] * len(kinds))}) THEN 1 ELSE 0 END)", kinds
+
+    columns, select, select_params = [], [], []
+    for kind, column in KIND_COLUMNS.items():
+        sql, values = count_of([kind])
+        columns.append(column)
+        select.append(sql)
+        select_params += values
+    contributions_sql, contributions_params = count_of(CONTRIBUTION_KINDS)
+    engaged_sql, engaged_params = count_of(ENGAGED_KINDS)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO metrics_dailyactivity (member_id, day, total, contributions, engaged, {', '.join(columns)},"
+            f" extra) SELECT p.member_id, p.day, COUNT(*), {contributions_sql}, {engaged_sql} > 0, {', '.join(select)},"
+            f" '{{}}' FROM metrics_participation p {where} GROUP BY p.member_id, p.day",
+            [*contributions_params, *engaged_params, *select_params, *params],
+        )
+        written = cursor.rowcount
+    others = (ledger.exclude(kind__in=list(KIND_COLUMNS)).order_by().values("member_id", "day", "kind")
+              .annotate(n=Count("pk")))
+    extras: dict[tuple[int, date], dict[str, int]] = {}
+    for item in others.iterator(chunk_size=5000):
+        extras.setdefault((item["member_id"], item["day"]), {})[item["kind"]] = item["n"]
+    for (member_id, day), extra in extras.items():
+        DailyActivity.objects.filter(member_id=member_id, day=day).update(extra=extra)
     if stdout:
         stdout.write(f"rebuilt {written} daily roll-up rows")
     rebuild_periods(since=since, stdout=stdout)

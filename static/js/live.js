@@ -262,6 +262,11 @@
         }
       });
     }
+    if (typeof event.reply_count === "number") {
+      document.querySelectorAll("[data-reply-count]").forEach(function (el) {
+        el.textContent = interpolate(ngettext("%(n)s reply", "%(n)s replies", event.reply_count), { n: event.reply_count });
+      });
+    }
     if ("accepted_answer_id" in event) {
       document.querySelectorAll("[data-post-id]").forEach(function (post) {
         post.classList.toggle("post-accepted", String(event.accepted_answer_id) === post.getAttribute("data-post-id"));

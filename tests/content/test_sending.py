@@ -435,3 +435,19 @@ def test_concurrent_workers_on_postgresql_mail_everyone_exactly_once(opted_in, m
     assert len(counts) == 60 and set(counts.values()) == {1}
     issue.refresh_from_db()
     assert issue.status == IssueStatus.SENT
+
+
+@pytest.mark.django_db
+def test_segment_without_subscribers_still_prepares_members(make_member, editor):
+    """A segment that leaves out non-member subscribers has an empty subscriber query (no SQL at all)."""
+    from accounts.models import MemberSettings
+    from community.content.actions.newsletters import issue_create, segment_save
+    from community.content.models import NewsletterDelivery
+    from community.content.sending import deliveries_prepare
+
+    reader = make_member(locale="lv")
+    MemberSettings.objects.filter(user=reader).update(newsletter_opt_in=True)
+    segment = segment_save(actor=editor, name="Latvian", kind="language", language="lv", include_subscribers=False)
+    issue = issue_create(actor=editor, subject="Hello", body="Hi", segment=segment)
+    assert deliveries_prepare(issue) == 1
+    assert list(NewsletterDelivery.objects.values_list("email", flat=True)) == [reader.email]

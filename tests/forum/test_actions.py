@@ -53,7 +53,8 @@ def test_reply_updates_counters_and_publishes_rendered_fragment(topic, reader, p
     event = published.of("forum.post", "add", stream=realtime.topic_stream(topic.pk))[0]
     assert event["post_id"] == post.pk and event["number"] == 2 and event["topic_id"] == topic.pk
     assert "<em>power</em>" in event["html"] and 'id="post-2"' in event["html"]
-    assert "csrfmiddlewaretoken" not in event["html"]  # viewer-neutral
+    assert "csrfmiddlewaretoken" not in event["html"]  # viewer-neutral: no token, no member's own controls
+    assert "/edit" not in event["html"] and "/flag" not in event["html"] and 'name="kind" value="like"' in event["html"]
     assert published.of("forum.topic", "change", stream=realtime.latest_stream())
     assert ("record", "post.replied", reader) in recorded
 

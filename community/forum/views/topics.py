@@ -22,6 +22,7 @@ from community.forum.forms import (
 )
 from community.forum.models import Category, Draft, Post, SubscriptionLevel
 from community.forum.presentation import Links, decorate
+from community.forum.routes import fast_reverse
 from community.forum.permissions import NotAllowed, can_post, can_start_topic
 from community.forum.views._util import DOMAIN_ERRORS, is_htmx, page_param, refusal
 
@@ -62,12 +63,11 @@ def _render_topic(request: HttpRequest, topic_obj, page: int, *, status: int = 2
              moderator=data.moderator)
     context = {
         "nav": "forum", "topic": topic_obj, "data": data, "posts": data.posts, "form": form, "links": links,
-        "posting": posting, "moderator": data.moderator,
+        "posting": posting, "moderator": data.moderator, "signed_in": request.user.is_authenticated,
         "can_accept": topic_obj.category.qa_mode and request.user.is_authenticated and (
             data.moderator or topic_obj.author_id == request.user.pk),
-        "subscription_form": SubscriptionForm(initial={"level": data.subscription_level}),
-        "levels": SubscriptionLevel.choices, "tags": list(topic_obj.tags.all()),
-        "viewer": request.user,
+        "levels": SubscriptionLevel.choices, "tag_links": [
+            (name, fast_reverse("forum:tag", slug=slug)) for name, slug in topic_obj.tag_rows],
         "move_categories": Category.objects.ordered() if data.moderator else [],
     }
     return render(request, "forum/topic.html", context, status=status)
@@ -240,7 +240,7 @@ def react(request: HttpRequest, pk: int) -> HttpResponse:
         mine = set(post.reactions.filter(user=request.user).values_list("kind", flat=True))
         links = Links(post.topic)
         decorate([post], links, mine={post.pk: mine}, viewer=request.user)
-        return render(request, "forum/_reactions.html", {"post": post, "viewer": request.user, "links": links})
+        return render(request, "forum/_reactions.html", {"post": post, "signed_in": True, "links": links})
     return HttpResponseRedirect(post.get_absolute_url())
 
 

@@ -22,7 +22,6 @@ from community.metrics.reports.base import (
     period_code,
     period_index,
     period_label,
-    period_start,
     periods,
     ratio,
     sql_period_index,
