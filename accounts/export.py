@@ -32,18 +32,18 @@ from accounts.preferences import KINDS
 FORMAT_VERSION = 1
 
 
-def _providers(function_name: str) -> Iterator[tuple[str, Callable]]:
-    """(app label, function) for every installed app whose `export` module defines `function_name`."""
+def _providers(function_name: str, module: str = "export") -> Iterator[tuple[str, Callable]]:
+    """(app label, function) for every installed app whose `<module>` module defines `function_name`."""
     for app_config in apps.get_app_configs():
-        module_name = f"{app_config.name}.export"
+        module_name = f"{app_config.name}.{module}"
         try:
             found = importlib.util.find_spec(module_name) is not None
         except ModuleNotFoundError:
             found = False
         if not found:
             continue
-        module = importlib.import_module(module_name)  # a broken provider fails loudly, not silently
-        function = getattr(module, function_name, None)
+        provider = importlib.import_module(module_name)  # a broken provider fails loudly, not silently
+        function = getattr(provider, function_name, None)
         if callable(function):
             yield app_config.label, function
 

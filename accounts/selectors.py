@@ -85,3 +85,15 @@ def account_overview(user: User) -> dict:
         "primary_email": next((e for e in emails if e.primary), None),
         "connections": connections,
     }
+
+
+def profile_sections(member: User) -> dict:
+    """Sections other apps add to a public profile: `<app>.selectors.profile_section(member=)` returns the
+    context for `templates/<app label>/_profile_section.html` (keys prefixed by the app, e.g. loyalty_*)."""
+    from accounts.export import _providers
+
+    context: dict = {"profile_templates": []}
+    for label, section in _providers("profile_section", module="selectors"):
+        context.update(section(member=member))
+        context["profile_templates"].append(f"{label}/_profile_section.html")
+    return context

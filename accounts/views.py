@@ -26,12 +26,12 @@ from accounts.models import User
 
 def profile(request: HttpRequest, handle: str) -> HttpResponse:
     member = get_object_or_404(User.objects.active(), handle__iexact=handle)
-    return render(request, "accounts/profile.html", {"member": member})
+    return render(request, "accounts/profile.html", {"member": member, **selectors.profile_sections(member)})
 
 
 def profile_by_id(request: HttpRequest, pk: int) -> HttpResponse:
     member = get_object_or_404(User.objects.active(), pk=pk)
-    return render(request, "accounts/profile.html", {"member": member})
+    return render(request, "accounts/profile.html", {"member": member, **selectors.profile_sections(member)})
 
 
 @login_required

@@ -13,6 +13,11 @@ Redis channel layer and cache, a file database made for the run), opens websocke
 - memory per idle connection: growth of the server's resident memory (VmRSS) while the level's new clients
   connected and subscribed, divided by their number.
 
+Because the reply's own live events leave before its HTTP response is written, it also prints stricter
+figures: from publishing (StreamEvent.created_at, inside the reply's transaction) to receipt, the spread
+from the first to the last subscriber, from sending the POST to receipt, and CPU time per delivery of the
+server and of the benchmark's clients (all on one machine: loopback only).
+
 Targets (issue 4): p99 <= 100 ms at 1,000 subscribers, >= 5,000 deliveries/s, <= 100 KB per idle connection.
 Everything is bounded: fixed counts, timeouts on every wait, the server is stopped at the end.
 """

@@ -69,13 +69,12 @@ def attach_tags(topics: list[Topic]) -> list[Topic]:
 
     Cheaper than `prefetch_related("tags")`: taggit's prefetch builds a filtered queryset per topic.
     """
-    from django.contrib.contenttypes.models import ContentType
     from taggit.models import TaggedItem
 
     by_topic: dict[int, list[tuple[str, str]]] = {topic.pk: [] for topic in topics}
     if by_topic:
-        content_type = ContentType.objects.get_for_model(Topic)  # cached by Django after the first call
-        rows = (TaggedItem.objects.filter(content_type=content_type, object_id__in=list(by_topic))
+        rows = (TaggedItem.objects.filter(content_type__app_label=Topic._meta.app_label,
+                                          content_type__model=Topic._meta.model_name, object_id__in=list(by_topic))
                 .order_by("pk").values_list("object_id", "tag__name", "tag__slug"))
         for object_id, name, slug in rows:
             by_topic[object_id].append((name, slug))

@@ -123,6 +123,8 @@ def seed(stdout=None) -> None:
     rollups: list[DailyActivity] = []
     for member in members:
         for day, acts in _plan(member, today, rng, DEMO_PROFILES.get(member.handle)):
+            if day >= today:
+                continue  # today belongs to what the other demos just did through record()
             counts: dict = defaultdict(int)
             for kind in acts:
                 counts[kind] += 1

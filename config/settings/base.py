@@ -270,6 +270,7 @@ X_FRAME_OPTIONS = "DENY"
 # --- Realtime -------------------------------------------------------------------------------------------
 REALTIME_BACKLOG = int(env("REALTIME_BACKLOG", "500"))  # events kept per stream for catch-up
 REALTIME_MAX_FRAME_BYTES = 64 * 1024
+REALTIME_RECHECK_SECONDS = float(env("REALTIME_RECHECK_SECONDS", "5"))  # sockets re-check access this often
 
 # --- Events ---------------------------------------------------------------------------------------------
 from datetime import timedelta as _timedelta  # noqa: E402

@@ -56,7 +56,8 @@ def new_page(browser, artifacts, request):
     contexts = []
 
     def make(**options):
-        context = browser.new_context(viewport={"width": 1200, "height": 900}, **options)
+        options.setdefault("viewport", {"width": 1200, "height": 900})
+        context = browser.new_context(**options)
         contexts.append(context)
         return context.new_page()
 
