@@ -81,3 +81,13 @@ def test_404_page_is_ours(client):
     response = client.get("/no-such-page/")
     assert response.status_code == 404
     assert b"Page not found" in response.content
+
+
+@pytest.mark.django_db
+def test_javascript_catalogue_is_served_per_language(client):
+    response = client.get("/")
+    assert b"/jsi18n/?v=en" in response.content
+    catalogue = client.get("/jsi18n/?v=sw", HTTP_ACCEPT_LANGUAGE="sw")
+    assert catalogue.status_code == 200
+    assert "max-age=86400" in catalogue["Cache-Control"]
+    assert b"django.gettext" in catalogue.content or b"gettext" in catalogue.content

@@ -10,6 +10,10 @@ from community.forum.models import Category, Flag, Post, Topic
 
 @admin.register(Category)
 class CategoryAdmin(admin.ModelAdmin):
+    # Changing who may read a category (access level, roles, moderators) publishes no per-member
+    # "access.changed": a category can have any number of readers, so there is no fan-out to every member's
+    # stream. Each open socket re-checks its streams every settings.REALTIME_RECHECK_SECONDS (5 s) on its own
+    # (community.live.consumers), which stops events of the category within seconds.
     list_display = ("name", "slug", "position", "access_level", "qa_mode", "slow_mode_seconds", "topic_count")
     list_editable = ("position",)
     prepopulated_fields = {"slug": ("name",)}

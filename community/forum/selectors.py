@@ -8,11 +8,12 @@ from datetime import timedelta
 from django.core.cache import cache
 from django.core.paginator import Page, Paginator
 from django.db import connection
-from django.db.models import BooleanField, CharField, Exists, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import BigIntegerField, BooleanField, CharField, Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.expressions import RawSQL
 from django.http import Http404
 from django.utils import timezone
 
+from community import realtime
 from community.forum import permissions
 from community.forum.models import (
     POSTS_PER_PAGE,
@@ -55,6 +56,40 @@ def category_for(user, slug: str) -> Category:
     return category
 
 
+# --- Live stream heads --------------------------------------------------------------------------------------
+#
+# A page tells static/js/live.js which streams to follow and the newest event id it already reflects
+# ("topic.12@41", the format of community.live's `{% live_streams %}` tag), so nothing published between
+# rendering and connecting is missed. The head must be read no later than the page's own rows: read after them,
+# an event committed in between would be counted as seen though the page does not show it. So it is read in
+# the same query as the rows (the topic row, the list page), not by the tag at render time, and costs no query.
+
+def _stream_head_column(stream: str) -> RawSQL:
+    from community.live.models import StreamCounter
+
+    return RawSQL(f"SELECT c.last_seq FROM {StreamCounter._meta.db_table} c WHERE c.stream = %s", (stream,),
+                  output_field=BigIntegerField())
+
+
+def live_spec(stream: str, head: int | None) -> str:
+    """The data-live-streams value of one stream: "<stream>@<head>"."""
+    return f"{stream}@{int(head or 0)}"
+
+
+def list_stream(category: Category | None = None) -> str:
+    """The stream a topic list follows: its category's, or latest."""
+    return realtime.category_stream(category.pk) if category is not None else realtime.latest_stream()
+
+
+def _page_live_spec(page_obj: Page, stream: str) -> str:
+    rows = page_obj.object_list
+    if rows:
+        return live_spec(stream, getattr(rows[0], "live_head", None))
+    from community.live.selectors import stream_heads  # an empty page read no rows: one small query
+
+    return live_spec(stream, stream_heads([stream])[stream])
+
+
 # --- Topic lists -------------------------------------------------------------------------------------------
 
 def _with_member_state(qs: QuerySet, user) -> QuerySet:
@@ -83,15 +118,19 @@ def attach_tags(topics: list[Topic]) -> list[Topic]:
     return topics
 
 
-def _page_with_tags(paginator: Paginator, page: int | str) -> Page:
+def _page_with_tags(paginator: Paginator, page: int | str, stream: str | None = None) -> Page:
+    """A page of topics with tags; with `stream`, also `page_obj.live_streams` (see _stream_head_column)."""
     page_obj = paginator.get_page(page)
     page_obj.object_list = attach_tags(list(page_obj.object_list))
+    if stream is not None:
+        page_obj.live_streams = _page_live_spec(page_obj, stream)
     return page_obj
 
 
 def topic_list(user, *, kind: str = "latest", category: Category | None = None, tag: str | None = None,
                period: str = "all", page: int | str = 1) -> Page:
-    """A page of topics: latest (pinned first), top (by reactions and replies in a period), unanswered."""
+    """A page of topics: latest (pinned first), top (by reactions and replies in a period), unanswered.
+    `.live_streams` is the list's stream (category or latest) with its head, read with the rows."""
     qs = Topic.objects.visible_to(user).filter(merged_into__isnull=True)
     if category is not None:
         qs = qs.filter(category=category)
@@ -109,8 +148,10 @@ def topic_list(user, *, kind: str = "latest", category: Category | None = None, 
         qs = qs.filter(reply_count=0, closed=False).order_by("-created_at", "-pk")
     elif category is not None or kind == "latest":
         qs = qs.order_by("-pinned", "-last_posted_at", "-pk")
-    qs = _with_member_state(qs, user).select_related("category", "author", "last_poster")
-    return _page_with_tags(Paginator(qs, TOPICS_PER_PAGE), page)
+    stream = list_stream(category)
+    qs = _with_member_state(qs, user).select_related("category", "author", "last_poster").annotate(
+        live_head=_stream_head_column(stream))
+    return _page_with_tags(Paginator(qs, TOPICS_PER_PAGE), page, stream)
 
 
 @dataclass
@@ -141,8 +182,9 @@ def unread_topics(user, *, page: int | str = 1) -> Page:
     qs = (Topic.objects.visible_to(user).filter(merged_into__isnull=True)
           .annotate(last_read=Subquery(reads.values("last_read_post_number")[:1]))
           .filter(last_read__isnull=False, last_read__lt=F("last_post_number"))
-          .order_by("-last_posted_at").select_related("category", "author", "last_poster"))
-    return _page_with_tags(Paginator(qs, TOPICS_PER_PAGE), page)
+          .order_by("-last_posted_at").select_related("category", "author", "last_poster")
+          .annotate(live_head=_stream_head_column(realtime.latest_stream())))
+    return _page_with_tags(Paginator(qs, TOPICS_PER_PAGE), page, realtime.latest_stream())
 
 
 # --- The topic page ----------------------------------------------------------------------------------------
@@ -218,14 +260,18 @@ def _member_post_columns(user_id: int) -> dict[str, RawSQL]:
 
 
 def topic_for(user, pk: int) -> Topic:
-    """The topic with the member's read state, subscription, draft and category-moderator flag, in one query."""
-    qs = Topic.objects.select_related("category", "author", "accepted_answer__author")
+    """The topic with the member's read state, subscription, draft and category-moderator flag, in one query;
+    also `.live_streams`, the topic stream with its head read in that query (before the posts)."""
+    stream = realtime.topic_stream(pk)
+    qs = Topic.objects.select_related("category", "author", "accepted_answer__author").annotate(
+        live_head=_stream_head_column(stream))
     if user and user.is_authenticated:
         permissions.load_permissions(user)
         qs = qs.annotate(**_member_topic_columns(user.pk))
     topic = qs.filter(pk=pk).first()
     if topic is None:
         raise Http404
+    topic.live_streams = live_spec(stream, topic.live_head)
     if user and user.is_authenticated:
         permissions.prime_category_moderator(user, topic.category_id, topic.is_category_moderator)
     if topic.merged_into_id and permissions.can_view_category(user, topic.category):

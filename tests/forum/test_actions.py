@@ -9,6 +9,7 @@ from accounts.models import AuditLog
 from community import realtime
 from community.forum import actions
 from community.forum.models import (
+    AccessLevel,
     Bookmark,
     Draft,
     Flag,
@@ -565,3 +566,64 @@ def test_category_create_validates_and_needs_a_moderator(reader, moderator):
     category = actions.category_create(actor=moderator, name="Tips & tricks", qa_mode=True)
     assert category.slug == "tips-tricks" and category.qa_mode
     assert AuditLog.objects.filter(action="forum.category.create", target_id=str(category.pk)).exists()
+
+
+# --- access.changed: members' open sockets re-check at once -------------------------------------------------
+
+def _access_changed(published, member) -> list[dict]:
+    return published.of(realtime.ACCESS_CHANGED, stream=realtime.member_stream(member.pk))
+
+
+def test_silence_suspend_and_lift_tell_the_members_sockets(reader, settled_member, moderator, published):
+    other = settled_member()
+    actions.member_silence(actor=moderator, member=reader, days=1, reason="Cool down")
+    assert _access_changed(published, reader) == [{"type": "access.changed"}]
+    actions.member_suspend(actor=moderator, member=reader, days=2, reason="Spam")
+    actions.member_unsilence(actor=moderator, member=reader)
+    assert len(_access_changed(published, reader)) == 3
+    assert not _access_changed(published, other) and not _access_changed(published, moderator)
+
+
+def test_refused_silence_publishes_nothing(reader, moderator, published):
+    with pytest.raises(ForumError):
+        actions.member_silence(actor=moderator, member=reader, days=1, reason=" ")
+    assert not _access_changed(published, reader)
+
+
+def test_review_silence_tells_the_author(topic, reader, moderator, published):
+    post = actions.reply_create(author=reader, topic=topic, raw="Rude words")
+    published.clear()
+    actions.review_silence(actor=moderator, post=post, days=2, reason="Be kind")
+    assert _access_changed(published, reader) == [{"type": "access.changed"}]
+
+
+def test_move_to_a_roles_category_tells_participants_who_lose_access(topic, author, reader, settled_member,
+                                                                     make_category, moderator, staff_member,
+                                                                     published):
+    from django.contrib.auth.models import Group
+
+    insiders = Group.objects.create(name="Insiders")
+    insider, watcher, bystander = settled_member(), settled_member(), settled_member()
+    insider.groups.add(insiders)
+    actions.reply_create(author=reader, topic=topic, raw="A reply by a member outside the role.")
+    actions.reply_create(author=insider, topic=topic, raw="A reply by a member with the role.")
+    actions.reply_create(author=moderator, topic=topic, raw="A moderator's reply.")
+    actions.reply_create(author=staff_member, topic=topic, raw="A staff member's reply.")
+    actions.subscription_set(user=watcher, topic=topic, level="watching")
+    secret = make_category(access_level=AccessLevel.ROLES, access_groups=[insiders])
+    published.clear()
+
+    actions.topic_move(actor=moderator, topic=topic, category=secret)
+
+    told = {int(s.split(".")[1]) for s, e in published.events if e["type"] == realtime.ACCESS_CHANGED}
+    assert told == {author.pk, reader.pk, watcher.pk}  # not the insider, moderator, staff or a bystander
+    assert bystander.pk not in told
+
+
+def test_move_to_a_wider_or_members_category_tells_nobody(topic, reader, make_category, moderator, published,
+                                                          members_only):
+    actions.reply_create(author=reader, topic=topic, raw="A reply.")
+    published.clear()
+    actions.topic_move(actor=moderator, topic=topic, category=members_only)  # only signed-out readers lose it
+    actions.topic_move(actor=moderator, topic=topic, category=make_category())
+    assert not published.of(realtime.ACCESS_CHANGED)

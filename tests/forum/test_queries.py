@@ -152,3 +152,13 @@ def test_audit_log_constant(login, moderator, make_topic):
     few = count_queries(client, "/review/audit/")
     pin(18)
     assert count_queries(client, "/review/audit/") == few
+
+
+@pytest.mark.parametrize("signed_in", [False, True])
+def test_empty_list_costs_no_more_than_a_full_one(signed_in, client, warm, make_topic, make_category, reader):
+    """An empty page reads the live stream head on its own (no rows carry it): still within the list's cost."""
+    viewer = warm if signed_in else client
+    empty = make_category(slug="empty-cat")
+    viewer.get(f"/c/{empty.slug}/")
+    full = _topics(make_topic, make_category, reader, 2, "quince")
+    assert count_queries(viewer, f"/c/{empty.slug}/") <= count_queries(viewer, f"/c/{full.slug}/")

@@ -401,3 +401,90 @@ def test_anonymous_views_are_written_ten_at_a_time(client, topic):
     assert Topic.objects.get(pk=topic.pk).view_count == 0
     client.get(topic.get_absolute_url())
     assert Topic.objects.get(pk=topic.pk).view_count == 10
+
+
+# --- Live streams on pages -----------------------------------------------------------------------------------
+
+def _live_streams(html: str, marker: str) -> str:
+    """The data-live-streams value of the element whose opening tag contains `marker`."""
+    import re
+
+    for tag in re.findall(r"<[a-z]+ [^>]*>", html):
+        if marker in tag:
+            match = re.search(r'data-live-streams="([^"]*)"', tag)
+            assert match, tag
+            return match.group(1)
+    raise AssertionError(f"no element with {marker}")
+
+
+def _head(stream: str) -> int:
+    from community.live.selectors import stream_head
+
+    return stream_head(stream)
+
+
+def test_topic_page_carries_its_stream_head_and_a_live_reply_count(client, topic, reader):
+    from community import realtime
+
+    actions.reply_create(author=reader, topic=topic, raw="First reply.")
+    actions.reply_create(author=reader, topic=topic, raw="Second reply.")
+    stream = realtime.topic_stream(topic.pk)
+    assert _head(stream) > 0
+    html = client.get(topic.get_absolute_url()).content.decode()
+    assert _live_streams(html, 'class="topic"') == f"{stream}@{_head(stream)}"
+    assert "<span data-reply-count>2 replies</span>" in html
+
+
+def test_topic_page_of_a_stream_without_events_starts_at_zero(client, topic):
+    from community import realtime
+    from community.live.models import StreamCounter
+
+    StreamCounter.objects.filter(stream=realtime.topic_stream(topic.pk)).delete()
+    html = client.get(topic.get_absolute_url()).content.decode()
+    assert _live_streams(html, 'class="topic"') == f"topic.{topic.pk}@0"
+
+
+def test_lists_carry_their_stream_head_also_when_empty(client, make_category, make_topic):
+    from community import realtime
+
+    empty = make_category(name="Quiet corner", slug="quiet")
+    html = client.get("/c/quiet/").content.decode()
+    assert "No topics here yet." in html
+    stream = realtime.category_stream(empty.pk)
+    assert _live_streams(html, "topic-list-wrap") == f"{stream}@{_head(stream)}"
+
+    busy = make_category(name="Busy", slug="busy")
+    make_topic(cat=busy)
+    make_topic(cat=busy)
+    html = client.get("/c/busy/").content.decode()
+    stream = realtime.category_stream(busy.pk)
+    assert _head(stream) == 2
+    assert _live_streams(html, "topic-list-wrap") == f"{stream}@2"
+
+    html = client.get("/").content.decode()
+    assert _live_streams(html, "topic-list-wrap") == f"latest@{_head(realtime.latest_stream())}"
+    assert _head(realtime.latest_stream()) == 2
+
+
+def test_empty_latest_list_still_carries_the_latest_stream(client, db):
+    from community import realtime
+
+    html = client.get("/").content.decode()
+    assert "No topics here yet." in html
+    assert _live_streams(html, "topic-list-wrap") == f"latest@{_head(realtime.latest_stream())}"
+
+
+def test_list_head_is_read_with_the_rows(make_category, make_topic, reader):
+    """The head on a list page is the one its rows were read with (same query), never a later one."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from community.forum import selectors
+
+    busy = make_category(slug="rows")
+    make_topic(cat=busy)
+    with CaptureQueriesContext(connection) as ctx:
+        page = selectors.topic_list(reader, category=busy)
+    heads = [q["sql"] for q in ctx.captured_queries if "live_streamcounter" in q["sql"]]
+    assert len(heads) == 1 and "forum_topic" in heads[0]  # one query: the topic rows and the head
+    assert page.live_streams == f"category.{busy.pk}@1"

@@ -14,10 +14,7 @@ import pytest
 
 from tests.livesite import LiveSite
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not (os.environ.get("CHROMIUM") or shutil.which("chromium")), reason="needs chromium"),
-]
+pytestmark = pytest.mark.browser
 
 SETUP = """
 import json

@@ -1,6 +1,6 @@
 """Two ASGI server processes on one Redis share the fan-out: a reply posted through A reaches a socket on B.
 
-Runs with `make test-browser` (REDIS_URL set); skipped without Redis. Both daphne processes serve one file
+Runs with `make test-browser` (REDIS_URL set, Redis started if it is not running). Both daphne processes serve one file
 database (tests.livesite), as production's workers share PostgreSQL.
 """
 
@@ -17,10 +17,10 @@ import pytest
 
 from tests.livesite import LiveSite
 
-pytestmark = [
-    pytest.mark.multiprocess,
-    pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs REDIS_URL (the shared channel layer)"),
-]
+pytestmark = pytest.mark.multiprocess
+
+# The processes share fan-out through Redis; `make test-browser` sets REDIS_URL and starts Redis if needed.
+REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 
 SETUP = """
 import json
@@ -72,7 +72,7 @@ def post_reply(base: str, data: dict, raw: str) -> float:
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
-    site = LiveSite.create(tmp_path_factory.mktemp("multiprocess"), redis_url=os.environ["REDIS_URL"])
+    site = LiveSite.create(tmp_path_factory.mktemp("multiprocess"), redis_url=REDIS_URL)
     try:
         data = json.loads(site.shell(SETUP).strip().splitlines()[-1])
         a = site.start()

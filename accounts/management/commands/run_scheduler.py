@@ -46,8 +46,8 @@ class Command(BaseCommand):
                     call_command(command, stdout=self.stdout if options["once"] else None)
                 except Exception:  # one failing job must not stop the clock for the others
                     logger.exception("periodic command %s failed", command)
-                finally:
-                    close_old_connections()
             if options["once"]:
                 return
+            # A long-running clock must not hold a broken or stale connection between ticks.
+            close_old_connections()
             time.sleep(5)

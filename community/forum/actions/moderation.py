@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.actions import audit
 from accounts.models import User
+from community import realtime
 from community.forum import permissions
 from community.forum.actions._common import (
     index_post,
@@ -20,7 +21,7 @@ from community.forum.actions._common import (
     refresh_topic_counters,
 )
 from community.forum.actions.posting import post_delete, post_publish_approved
-from community.forum.models import Category, Flag, FlagReason, Post, Topic, TopicReadState
+from community.forum.models import AccessLevel, Category, Flag, FlagReason, Post, Subscription, Topic, TopicReadState
 from community.forum.permissions import ForumError, NotAllowed
 
 
@@ -170,15 +171,43 @@ def topic_move(*, actor: User, topic: Topic, category: Category) -> Topic:
             Topic.objects.filter(pk=topic.pk).update(accepted_answer=None)
             topic.accepted_answer = None
         realtime_remove = {"type": "forum.topic", "op": "remove", "topic_id": topic.pk, "category_id": old}
-        from community import realtime
-
         realtime.publish_on_commit(realtime.category_stream(old), realtime_remove)
         topic.category = category
         refresh_category_count(old)
         refresh_category_count(category.pk)
         audit(actor=actor, action="forum.topic.move", target=topic, from_category=old, to_category=category.pk)
         publish_topic(topic, "change")
+        for member_id in _participants_shut_out(topic, category):
+            access_changed(member_id)
     return topic
+
+
+def _participants_shut_out(topic: Topic, category: Category) -> list[int]:
+    """Members who took part in `topic` (posted or subscribed) and may not read `category`: their open sockets
+    re-check at once. Only a "chosen roles" category shuts members out (a members-only one shuts out only
+    signed-out readers, who have no member stream). Other readers of the topic lose it at their socket's next
+    periodic re-check (settings.REALTIME_RECHECK_SECONDS). One query; a member told needlessly only re-checks."""
+    if category.access_level != AccessLevel.ROLES:
+        return []
+    from django.contrib.auth.models import Permission
+    from django.db.models import Q
+
+    from accounts.roles import MODERATE
+
+    app_label, codename = MODERATE.split(".", 1)
+    moderate = Permission.objects.filter(content_type__app_label=app_label, codename=codename)
+    took_part = Q(pk__in=Post.objects.filter(topic=topic, author__isnull=False).values("author_id")) | Q(
+        pk__in=Subscription.objects.filter(topic=topic).values("user_id"))
+    may_read = (Q(is_staff=True) | Q(is_superuser=True) | Q(groups__in=category.access_groups.all())
+                | Q(moderated_categories=category) | Q(user_permissions__in=moderate)
+                | Q(groups__permissions__in=moderate))
+    readers = User.objects.filter(may_read).values("pk")
+    return list(User.objects.filter(took_part).exclude(pk__in=readers).order_by("pk").values_list("pk", flat=True))
+
+
+def access_changed(member_id: int) -> None:
+    """Tell the member's open sockets (after commit) to re-check what they may still receive."""
+    realtime.publish_on_commit(realtime.member_stream(member_id), {"type": realtime.ACCESS_CHANGED})
 
 
 def topic_merge(*, actor: User, source: Topic, target: Topic) -> Topic:
@@ -246,6 +275,7 @@ def member_silence(*, actor: User, member: User, days: int, reason: str) -> User
         audit(actor=actor, action="forum.member.silence", target=member, until=until.isoformat(), reason=reason)
         notify_once(set(), recipient=member, kind="moderation", actor=actor, target=member, url="/",
                     data={"message": reason, "until": until.isoformat()})
+        access_changed(member.pk)  # open sockets stop sending "is typing"
     return member
 
 
@@ -260,6 +290,7 @@ def member_suspend(*, actor: User, member: User, days: int, reason: str) -> User
         User.objects.filter(pk=member.pk).update(suspended_until=until, moderation_reason=reason)
         member.suspended_until, member.moderation_reason = until, reason
         audit(actor=actor, action="forum.member.suspend", target=member, until=until.isoformat(), reason=reason)
+        access_changed(member.pk)  # open sockets are closed at once
     return member
 
 
@@ -269,6 +300,7 @@ def member_unsilence(*, actor: User, member: User) -> User:
         User.objects.filter(pk=member.pk).update(silenced_until=None, suspended_until=None)
         member.silenced_until = member.suspended_until = None
         audit(actor=actor, action="forum.member.lift", target=member)
+        access_changed(member.pk)  # lifts silence and suspension: open sockets reload the member
     return member
 
 

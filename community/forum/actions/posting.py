@@ -260,6 +260,8 @@ def _announce_reply(post: Post, mentioned: list[User], quote_post: Post | None) 
     for sub in [*watchers, *cat_watchers]:
         if permissions.can_view_topic(sub.user, topic):
             notify_once(sent, recipient=sub.user, kind="watching", actor=post.author, target=post, url=url)
+    # Both events stay on the topic stream: static/js/live.js takes the reply count from forum.topic, and
+    # tests/realtime expect exactly these two events per reply (see the forum README, "Live events").
     publish_post(post, "add")
     publish_topic(topic, "change")
 
