@@ -93,3 +93,47 @@ def decorate_topics(topics: Iterable[Topic]) -> None:
         topic.unread_url = (f"{topic.url}{last_read + 1}"
                             if last_read is not None and last_read < topic.last_post_number else "")
         topic.tag_links = [(name, fast_reverse("forum:tag", slug=slug)) for name, slug in topic.tag_rows]
+
+
+_ROW = ('<tr data-topic-id="{}">\n      <td>\n        {}<a class="topic-title" href="{}">{}</a>{}\n'
+        '        <div class="topic-meta">\n          <a class="category-link" href="{}"><span class="swatch" '
+        'style="background: {}" aria-hidden="true"></span>{}</a>\n          {}\n        </div>\n      </td>\n'
+        '      <td class="num">{}</td>\n      <td class="num">{}</td>\n'
+        '      <td><time datetime="{}">{}</time>{}</td>\n    </tr>\n')
+
+
+def topic_rows(topics: Iterable[Topic], viewer=None) -> SafeString:
+    """The <tr> rows of a topic list (templates/forum/latest.html), built with format_html (every value escaped).
+
+    A template loop with a dozen tags a row was most of a list page's time (20 rows); this is the same HTML.
+    Needs decorate_topics() first. Times are shown in the active time zone, like the template filters.
+    """
+    from django.utils.html import format_html
+    from django.utils.safestring import mark_safe
+    from django.utils.timezone import localtime
+    from django.utils.translation import gettext
+
+    member_id = viewer.pk if viewer is not None and viewer.is_authenticated else None
+    pinned = format_html('<span class="tag-pill" title="{}">{}</span>\n        ', gettext("Pinned"), gettext("Pinned"))
+    locked = format_html('<span class="tag-pill">{}</span>\n        ', gettext("Locked"))
+    closed = format_html('<span class="tag-pill">{}</span>\n        ', gettext("Closed"))
+    solved = format_html('<span class="tag-pill solved">{}</span>\n        ', gettext("Solved"))
+    new = format_html(' <span class="tag-pill new">{}</span>', gettext("new"))
+    unread = gettext("unread")
+    rows = []
+    for topic in topics:
+        pills = "".join(pill for flag, pill in ((topic.pinned, pinned), (topic.locked, locked),
+                                                (topic.closed, closed), (topic.accepted_answer_id, solved)) if flag)
+        after = format_html(' <a class="unread-link" href="{}">{}</a>', topic.unread_url, unread) \
+            if topic.unread_url else ""
+        if member_id is not None and getattr(topic, "last_read", None) is None and topic.author_id != member_id:
+            after += new
+        tags = format_html_join("", '<a class="tag-link" href="{}">#{}</a>', topic.tag_links)
+        when = localtime(topic.last_posted_at)
+        poster = format_html('<br><span class="muted">{}</span>', topic.last_poster.name) \
+            if topic.last_poster_id and topic.last_poster is not None else ""
+        rows.append(format_html(
+            _ROW, topic.pk, mark_safe(pills), topic.url, topic.title, mark_safe(after), topic.category_url,
+            topic.category.colour, topic.category.name, tags, topic.reply_count, topic.view_count,
+            when.isoformat(), when.strftime("%Y-%m-%d %H:%M"), poster))
+    return mark_safe("".join(rows))

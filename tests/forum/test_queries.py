@@ -18,6 +18,13 @@ def _no_visit_bookkeeping(monkeypatch):
     monkeypatch.setattr("community.metrics.middleware.VisitMiddleware.note_visit", staticmethod(lambda user: None))
 
 
+@pytest.fixture(autouse=True)
+def _render_path(settings):
+    """Anonymous pages come from community.forum.pagecache when nothing changed (two queries, see
+    tests/forum/test_pagecache.py); these tests count the queries of rendering them."""
+    settings.FORUM_ANONYMOUS_PAGE_CACHE = False
+
+
 def count_queries(client, url: str) -> int:
     with CaptureQueriesContext(connection) as ctx:
         response = client.get(url)

@@ -8,10 +8,12 @@ from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 from taggit.models import Tag
 
+from community import realtime
 from community.forum import selectors
+from community.forum.pagecache import anonymous_page
 from community.forum.forms import SearchForm
 from community.forum.permissions import can_start_topic, load_permissions
-from community.forum.presentation import decorate_topics
+from community.forum.presentation import decorate_topics, topic_rows
 from community.forum.search import SearchFilters, search_posts
 from community.forum.views._util import page_param
 
@@ -24,6 +26,7 @@ def _list(request: HttpRequest, *, kind: str, heading, category=None, tag=None, 
     decorate_topics(page.object_list)
     context = {
         "nav": "forum", "page_obj": page, "topics": page.object_list, "heading": heading, "category": category,
+        "topic_rows": topic_rows(page.object_list, request.user),
         "tag": tag, "tab": tab or kind, "period": period, "periods": list(selectors.PERIODS),
         "tracking": selectors.tracking_counts(request.user) if category is None and tag is None else None,
         "can_start": category is None or bool(can_start_topic(request.user, category, full=False)),
@@ -32,7 +35,8 @@ def _list(request: HttpRequest, *, kind: str, heading, category=None, tag=None, 
 
 
 def latest(request: HttpRequest) -> HttpResponse:
-    return _list(request, kind="latest", heading=_("Latest topics"))
+    return anonymous_page(request, lambda _slugs: realtime.latest_stream(),
+                          lambda: _list(request, kind="latest", heading=_("Latest topics")))
 
 
 def top(request: HttpRequest) -> HttpResponse:
@@ -53,14 +57,18 @@ def unread(request: HttpRequest) -> HttpResponse:
     decorate_topics(page.object_list)
     return render(request, "forum/latest.html", {
         "nav": "forum", "page_obj": page, "topics": page.object_list, "heading": _("Unread topics"),
+        "topic_rows": topic_rows(page.object_list, request.user),
         "tab": "unread", "tracking": selectors.tracking_counts(request.user), "can_start": True,
     })
 
 
 def category(request: HttpRequest, slug: str) -> HttpResponse:
-    load_permissions(request.user)
-    cat = selectors.category_for(request.user, slug)
-    return _list(request, kind="latest", heading=cat.name, category=cat, tab="category")
+    def render() -> HttpResponse:
+        load_permissions(request.user)
+        cat = selectors.category_for(request.user, slug)
+        return _list(request, kind="latest", heading=cat.name, category=cat, tab="category")
+
+    return anonymous_page(request, lambda ids: realtime.category_stream(ids[slug]) if slug in ids else None, render)
 
 
 def tag(request: HttpRequest, slug: str) -> HttpResponse:

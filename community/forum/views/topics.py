@@ -10,7 +10,9 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from community import realtime
 from community.forum import actions, selectors
+from community.forum.pagecache import anonymous_page
 from community.forum.forms import (
     DraftForm,
     FlagForm,
@@ -40,6 +42,11 @@ class _Redirect(Exception):
 
 
 def topic(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    return anonymous_page(request, lambda _slugs: realtime.topic_stream(pk), lambda: _topic_page(request, slug, pk),
+                          on_hit=lambda: selectors.count_anonymous_view(pk))
+
+
+def _topic_page(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     try:
         topic_obj = _topic(request, pk)
     except _Redirect as jump:
