@@ -1,7 +1,7 @@
 """Retention reports at scale, beside the analyst's route (CSV + pandas), measured in one run (never a test).
 
     .venv/bin/pip install -e '.[bench]'      # pandas, for the analyst route
-    .venv/bin/python bench/retention.py [--members 100000] [--events 5000000] [--repeat 5] [--keep]
+    .venv/bin/python bench/retention.py [--members 100000] [--events 5000000] [--repeat 5] [--keep | --reuse]
 
 On PostgreSQL (postgres://postgres@127.0.0.1:5432, or --server) it creates its own database (bench_retention,
 dropped at the end unless --keep), migrates it, and generates in SQL:
@@ -66,9 +66,10 @@ def psql(server: str, sql: str) -> None:
         raise SystemExit(f"psql failed: {sql}\n{out.stderr}")
 
 
-def setup(server: str) -> None:
-    psql(server, f"DROP DATABASE IF EXISTS {DB_NAME}")
-    psql(server, f"CREATE DATABASE {DB_NAME}")
+def setup(server: str, *, reuse: bool) -> None:
+    if not reuse:
+        psql(server, f"DROP DATABASE IF EXISTS {DB_NAME}")
+        psql(server, f"CREATE DATABASE {DB_NAME}")
     os.environ["DATABASE_URL"] = f"{server}/{DB_NAME}"
     os.environ.pop("REDIS_URL", None)
     os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.dev"
@@ -172,7 +173,8 @@ def manager():
 
     ensure_roles()
     # Staff, so that the manager's own visits to the dashboard are not counted in the reports.
-    user = User.objects.create_user("manager@bench.example", "x", display_name="Manager", is_staff=True)
+    user = User.objects.filter(email="manager@bench.example").first() or User.objects.create_user(
+        "manager@bench.example", "x", display_name="Manager", is_staff=True)
     user.groups.add(Group.objects.get(name=Role.COMMUNITY_MANAGER.value))
     return user
 
@@ -470,10 +472,15 @@ def main() -> None:
     parser.add_argument("--pandas-repeat", type=int, default=3, help="runs of the analyst route (p50)")
     parser.add_argument("--server", default="postgres://postgres@127.0.0.1:5432")
     parser.add_argument("--keep", action="store_true", help=f"keep the {DB_NAME} database")
+    parser.add_argument("--reuse", action="store_true",
+                        help=f"time the {DB_NAME} database kept by an earlier --keep run (no generation; "
+                             "--members and --events are ignored); implies --keep")
     args = parser.parse_args()
+    args.keep = args.keep or args.reuse
 
-    print(f"retention bench: {args.members:,} members, {args.events:,} acts, PostgreSQL database {DB_NAME}")
-    setup(args.server)
+    size = "the kept data" if args.reuse else f"{args.members:,} members, {args.events:,} acts"
+    print(f"retention bench: {size}, PostgreSQL database {DB_NAME}")
+    setup(args.server, reuse=args.reuse)
     from django.core.management import call_command
     from django.db import connection, connections
     from django.utils import timezone
@@ -486,12 +493,14 @@ def main() -> None:
     first = date(today.year - 1, today.month, 1) + timedelta(days=31)
     first = first.replace(day=1)  # the first day of the month 11 months ago: 12 calendar months
     try:
-        print("build")
-        timed("generate members and ledger (SQL)", generate, args.members, args.events, now, first)
-        timed("metrics_backfill --ledger-only", call_command, "metrics_backfill", "--ledger-only",
-              stdout=open(os.devnull, "w"))
+        print("build" if not args.reuse else "reusing the kept database")
+        if not args.reuse:
+            timed("generate members and ledger (SQL)", generate, args.members, args.events, now, first)
+            timed("metrics_backfill --ledger-only", call_command, "metrics_backfill", "--ledger-only",
+                  stdout=open(os.devnull, "w"))
         with connection.cursor() as cur:
-            timed("VACUUM ANALYZE", cur.execute, "VACUUM ANALYZE")
+            if not args.reuse:
+                timed("VACUUM ANALYZE", cur.execute, "VACUUM ANALYZE")
             for table in ("metrics_participation", "metrics_dailyactivity", "metrics_memberperiod"):
                 cur.execute(f"SELECT count(*), pg_size_pretty(pg_total_relation_size('{table}')) FROM {table}")
                 n, size = cur.fetchone()

@@ -160,6 +160,24 @@ def can_view_post(user, post: Post) -> bool:
 
 def visible_category_ids(user) -> set[int] | None:
     """Ids of the categories `user` may read, or None when they may read all of them."""
+    primed = getattr(user, "_forum_visible_category_ids", _UNSET)
+    if primed is not _UNSET:
+        return primed
+    return _visible_category_ids(user)
+
+
+_UNSET = object()
+
+
+def prime_visible_categories(user) -> None:
+    """Remember visible_category_ids(user) on this user object for the rest of the request (a page asks two or
+    three times). Only views call it, on request.user, which lives for one request; long-lived user objects
+    (a socket's) are never primed and always ask the database."""
+    if user is not None:
+        user._forum_visible_category_ids = _visible_category_ids(user)
+
+
+def _visible_category_ids(user) -> set[int] | None:
     if is_global_moderator(user):
         return None
     rows = list(Category.objects.values_list("id", "access_level"))

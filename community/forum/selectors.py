@@ -13,6 +13,7 @@ from django.db.models import (BigIntegerField, BooleanField, CharField, Count, E
 from django.db.models.expressions import RawSQL
 from django.http import Http404
 from django.utils import timezone
+from django.utils.safestring import SafeString, mark_safe
 
 from community import realtime
 from community.forum import permissions
@@ -124,8 +125,10 @@ def attach_tags(topics: list[Topic]) -> list[Topic]:
 
     by_topic: dict[int, list[tuple[str, str]]] = {topic.pk: [] for topic in topics}
     if by_topic:
-        rows = (TaggedItem.objects.filter(content_type__app_label=Topic._meta.app_label,
-                                          content_type__model=Topic._meta.model_name, object_id__in=list(by_topic))
+        from django.contrib.contenttypes.models import ContentType
+
+        topic_type = ContentType.objects.get_for_model(Topic)  # cached per process: no join on content types
+        rows = (TaggedItem.objects.filter(content_type_id=topic_type.pk, object_id__in=list(by_topic))
                 .order_by("pk").values_list("object_id", "tag__name", "tag__slug"))
         for object_id, name, slug in rows:
             by_topic[object_id].append((name, slug))
@@ -169,8 +172,17 @@ def topic_list(user, *, kind: str = "latest", category: Category | None = None, 
     elif category is not None or kind == "latest":
         qs = qs.order_by("-pinned", "-last_posted_at", "-pk")
     stream = list_stream(category)
-    qs = _list_rows(_with_member_state(qs, user)).annotate(live_head=_stream_head_column(stream))
-    return _page_with_tags(Paginator(qs, TOPICS_PER_PAGE), page, stream)
+    # Count and pick the page's ids on the topic table alone (read off the list index in order), then read
+    # those rows with their joins and the member's state in the same query, as `id IN (the page's ids)`.
+    # With the joins in the sorted query, PostgreSQL without fresh statistics joined every topic to its
+    # category and last poster before sorting them all (10 ms for 2,000 topics).
+    ordering = list(qs.query.order_by) or ["-last_posted_at", "-pk"]
+    page_obj = Paginator(qs.values_list("pk", flat=True), TOPICS_PER_PAGE).get_page(page)
+    page_obj.object_list = (_list_rows(_with_member_state(Topic.objects.filter(pk__in=page_obj.object_list), user))
+                            .annotate(live_head=_stream_head_column(stream)).order_by(*ordering))
+    page_obj.object_list = attach_tags(list(page_obj.object_list))
+    page_obj.live_streams = _page_live_spec(page_obj, stream)
+    return page_obj
 
 
 @dataclass
@@ -182,8 +194,7 @@ class Tracking:
 def tracking_counts(user) -> Tracking:
     """'New' topics (recent, never opened) and 'unread' ones (opened, with posts after the last read).
 
-    Two bounded counts: new topics are looked for only among the recent ones (index on created_at), unread
-    ones only among the member's own read states, so the cost does not grow with the size of the forum.
+    One query over the visible topics, each joined to the member's read state (if any) by its unique index.
     """
     if not (user and user.is_authenticated):
         return Tracking()
@@ -230,6 +241,12 @@ class TopicPage:
     @property
     def page_numbers(self) -> range:
         return range(1, self.page_count + 1)
+
+    @property
+    def page_links(self) -> SafeString:
+        """The numbered page links (the current one a span): a template loop cost ~1 ms on a 50-page topic."""
+        return mark_safe("".join(f'<span aria-current="page">{n}</span>' if n == self.page
+                                 else f'<a href="?page={n}">{n}</a>' for n in self.page_numbers))
 
     @property
     def previous_page(self) -> int | None:
@@ -287,7 +304,7 @@ def topic_for(user, pk: int) -> Topic:
     if user and user.is_authenticated:
         permissions.load_permissions(user)
         qs = qs.annotate(**_member_topic_columns(user.pk))
-    topic = qs.filter(pk=pk).first()
+    topic = next(iter(qs.filter(pk=pk).order_by()[:1]), None)
     if topic is None:
         raise Http404
     topic.live_streams = live_spec(stream, topic.live_head)
@@ -301,6 +318,10 @@ def topic_for(user, pk: int) -> Topic:
     return topic
 
 
+POST_UNSHOWN = ("raw", "search_vector", "reply_to__raw", "reply_to__html", "reply_to__search_vector",
+                "author__bio", "author__bio_html", "author__password")
+
+
 def topic_page(user, topic: Topic, *, page: int) -> TopicPage:
     """Posts of one page (numbers (page-1)*20+1 .. page*20), with the viewer's reactions and bookmarks."""
     page_count = topic.page_count
@@ -308,8 +329,9 @@ def topic_page(user, topic: Topic, *, page: int) -> TopicPage:
         raise Http404
     moderator = permissions.can_moderate(user, topic.category)
     low, high = (page - 1) * POSTS_PER_PAGE + 1, page * POSTS_PER_PAGE
+    # The page shows a replied-to post's number only; the markdown source and search vectors are never shown.
     qs = Post.objects.filter(topic=topic, number__gte=low, number__lte=high).select_related(
-        "author", "reply_to__author").order_by("number")
+        "author", "reply_to").defer(*POST_UNSHOWN).order_by("number")
     if not moderator:
         visible = Q(deleted_at__isnull=True, hidden=False, approved=True)
         if user and user.is_authenticated:

@@ -20,7 +20,9 @@
 
   var gettext = window.gettext || function (s) { return s; };
   var ngettext = window.ngettext || function (singular, plural, n) { return n === 1 ? singular : plural; };
-  var interpolate = window.interpolate || function (fmt, values) {
+  // Named placeholders only: Django's catalogue interpolate() needs named=true for them.
+  var interpolate = function (fmt, values) {
+    if (window.interpolate) return window.interpolate(fmt, values, true);
     return fmt.replace(/%\((\w+)\)s/g, function (_m, key) { return String(values[key]); });
   };
 

@@ -40,8 +40,10 @@ def live_site(tmp_path_factory) -> Iterator[tuple[LiveSite, str]]:
     site.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator:
+    """One Chromium per module: Playwright's sync API keeps an event loop running in this thread while it
+    lives, so it must be gone before other modules (websocket clients, asyncio.run) use their own loops."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

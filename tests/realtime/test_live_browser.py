@@ -86,7 +86,10 @@ def test_two_members_see_each_other_live_and_catch_up_after_a_restart(tmp_path):
                                   f".textContent.trim() || 0) > {before}", timeout=3000)
             assert "Alice" in bob.locator("#toasts").inner_text()
 
-            # B types: A sees "Bob is typing...".
+            # B types: A sees "Bob is typing...". Typing is ephemeral (no backlog), so A's page, reloaded by
+            # her own reply, must have its socket subscribed first.
+            alice.wait_for_function("window.CommunityLive && window.CommunityLive.lastId('topic.' + "
+                                    "document.querySelector('[data-topic]').dataset.topic) !== null")
             bob.locator("textarea[name=raw]").type("I am typing")
             alice.wait_for_selector("[data-live-typing]:has-text('Bob')", timeout=3000)
 

@@ -12,7 +12,7 @@ from community import realtime
 from community.forum import selectors
 from community.forum.pagecache import anonymous_page
 from community.forum.forms import SearchForm
-from community.forum.permissions import can_start_topic, load_permissions
+from community.forum.permissions import can_start_topic, load_permissions, prime_visible_categories
 from community.forum.presentation import decorate_topics, topic_rows
 from community.forum.search import SearchFilters, search_posts
 from community.forum.views._util import page_param
@@ -21,6 +21,7 @@ from community.forum.views._util import page_param
 def _list(request: HttpRequest, *, kind: str, heading, category=None, tag=None, period: str = "all",
           tab: str = "") -> HttpResponse:
     load_permissions(request.user)  # one query for the page's permission checks instead of two
+    prime_visible_categories(request.user)  # the list and the tracking counts both need them: read once
     page = selectors.topic_list(request.user, kind=kind, category=category, tag=tag.slug if tag else None,
                                 period=period, page=page_param(request))
     decorate_topics(page.object_list)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -23,7 +24,7 @@ from community.forum.forms import (
     TopicForm,
 )
 from community.forum.models import Category, Draft, Post, SubscriptionLevel
-from community.forum.presentation import Links, decorate
+from community.forum.presentation import Links, decorate, posts_html
 from community.forum.routes import fast_reverse
 from community.forum.permissions import NotAllowed, can_post, can_start_topic
 from community.forum.views._util import DOMAIN_ERRORS, is_htmx, page_param, refusal
@@ -68,11 +69,16 @@ def _render_topic(request: HttpRequest, topic_obj, page: int, *, status: int = 2
     links = Links(topic_obj)
     decorate(data.posts, links, mine=data.my_reactions, bookmarked=data.bookmarked, viewer=request.user,
              moderator=data.moderator)
+    can_accept = topic_obj.category.qa_mode and request.user.is_authenticated and (
+        data.moderator or topic_obj.author_id == request.user.pk)
+    rendered = posts_html(data.posts, links, csrf_token=get_token(request), signed_in=request.user.is_authenticated,
+                          posting=posting, moderator=data.moderator, can_accept=can_accept)
+    for post, html in zip(data.posts, rendered):
+        post.rendered = html
     context = {
         "nav": "forum", "topic": topic_obj, "data": data, "posts": data.posts, "form": form, "links": links,
         "posting": posting, "moderator": data.moderator, "signed_in": request.user.is_authenticated,
-        "can_accept": topic_obj.category.qa_mode and request.user.is_authenticated and (
-            data.moderator or topic_obj.author_id == request.user.pk),
+        "can_accept": can_accept,
         "levels": SubscriptionLevel.choices, "tag_links": [
             (name, fast_reverse("forum:tag", slug=slug)) for name, slug in topic_obj.tag_rows],
         "move_categories": Category.objects.ordered() if data.moderator else [],
