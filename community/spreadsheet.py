@@ -1,4 +1,7 @@
-"""CSV export that spreadsheets cannot turn into formulas (CSV/formula injection)."""
+"""CSV exports that spreadsheets cannot turn into formulas (CSV/formula injection): the one place for it.
+
+The dashboard's report exports and the events attendee export both write through here.
+"""
 
 from __future__ import annotations
 
@@ -26,7 +29,7 @@ def safe_cell(value: Any) -> Any:
 def write_csv(rows: Iterable[Sequence[Any]], header: Sequence[Any] | None = None) -> str:
     """CSV text of `rows` (sequences), every cell passed through safe_cell."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = csv.writer(buffer, lineterminator="\r\n")  # RFC 4180 line ends
     if header is not None:
         writer.writerow([safe_cell(cell) for cell in header])
     for row in rows:

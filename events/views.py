@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from community.markup import excerpt
 from events import actions, selectors
-from events.csv import to_csv
+from community.spreadsheet import write_csv
 from events.emails import join_link_for
 from events.errors import EventError, EventPermissionDenied
 from events.forms import EventForm, FeedbackForm, MessageForm, RSVPForm
@@ -302,7 +302,7 @@ def attendees_csv(request: HttpRequest, pk: int) -> HttpResponse:
          timezone.localtime(row.checked_in_at).strftime("%Y-%m-%d %H:%M") if row.checked_in_at else ""]
         for row in selectors.attendee_rows(event=event)
     ]
-    response = HttpResponse(to_csv(header, rows), content_type="text/csv; charset=utf-8")
+    response = HttpResponse(write_csv(rows, header=header), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="event-{event.pk}-attendees.csv"'
     response["Cache-Control"] = "private, no-store"
     return response

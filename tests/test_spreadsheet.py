@@ -5,7 +5,7 @@ import io
 
 import pytest
 
-from community.metrics.csv import safe_cell, write_csv
+from community.spreadsheet import safe_cell, write_csv
 
 
 @pytest.mark.parametrize("raw, safe", [

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 from accounts.models import User
 from accounts.roles import VIEW_DASHBOARD
 from community.metrics import actions
-from community.metrics.csv import write_csv
+from community.spreadsheet import write_csv
 from community.metrics.dashboard import dashboard_context, export_rows, filter_form
 from community.metrics.forms import MemberListForm, PersonalMessageForm
 from community.metrics.reports import REPORTS
