@@ -151,3 +151,31 @@ def test_day_grain_reads_daily_rollup(cohort_world):
     assert [(r["active"], r["new"], r["dormant"], r["churn"]) for r in rows] == [
         (1, 1, 0, None), (1, 0, 1, 100.0), (0, 0, 1, 100.0)]
     assert rows[1]["resurrected"] == 1
+
+
+def test_cohort_and_lifecycle_join_boundaries_are_utc_days(make_member):
+    """Cohorts filter on a date_joined range and compute the join period without a per-row date cast; members
+    who join on the first or last second of a UTC day land in that day's period."""
+    from datetime import datetime
+    from datetime import timezone as dt_timezone
+
+    def utc(*args):
+        return datetime(*args, tzinfo=dt_timezone.utc)
+
+    # Range W02-W03 (5-18 Jan). Inside: 00:00:00 on 5 Jan (W02), 23:59:59 on 11 Jan (W02),
+    # 00:00:00 on 12 Jan (W03), 23:59:59 on 18 Jan (W03). Outside: 23:59:59 on 4 Jan, 00:00:00 on 19 Jan.
+    joined = {"first": utc(2026, 1, 5), "w02end": utc(2026, 1, 11, 23, 59, 59), "w03start": utc(2026, 1, 12),
+              "last": utc(2026, 1, 18, 23, 59, 59), "before": utc(2026, 1, 4, 23, 59, 59), "after": utc(2026, 1, 19)}
+    members = {handle: make_member(handle=handle, date_joined=when) for handle, when in joined.items()}
+    for handle in ("first", "w02end", "before"):
+        record(member=members[handle], kind="visit.day", subject=None, at=at("2026-01-11"))
+    for handle in ("w03start", "last", "before"):
+        record(member=members[handle], kind="visit.day", subject=None, at=at("2026-01-18"))
+    f = Filters(start=date(2026, 1, 5), end=date(2026, 1, 18), grain="week")
+    rows = CohortRetention(f).run()
+    # W02 cohort: first, w02end (both active in W02, neither in W03). W03 cohort: w03start, last.
+    assert [(r["label"], r["size"], r["active"]) for r in rows] == [("2026-W02", 2, [2, 0]), ("2026-W03", 2, [2])]
+    life = Lifecycle(f).run()
+    # W02: first, w02end new; "before" joined in W01 -> resurrected. W03: w03start, last new; "before" returning.
+    assert [(r["label"], r["active"], r["new"], r["returning"], r["resurrected"]) for r in life] == [
+        ("2026-W02", 3, 2, 0, 1), ("2026-W03", 3, 2, 1, 0)]

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import date, datetime, timedelta
+from datetime import timezone as dt_timezone
 
+from django.db import connection
 from django.utils.translation import gettext_lazy as _
 
 from community.metrics.reports.base import (
@@ -22,19 +25,45 @@ from community.metrics.reports.base import (
     ratio,
     sql_period_index,
     sql_utc_date,
+    vendor,
 )
 
 
 def _activity_cte(grain: str) -> str:
-    """(member_id, idx) pairs: members active at least once in the period idx. Params: start, end (dates for
-    days, period indexes for weeks and months), then the members CTE `m` must exist."""
+    """(member_id, idx, joined) rows: members active at least once in the period idx, with their join period.
+    Params: start, end (dates for days, period indexes for weeks and months); the CTE `m` (id, joined) of
+    reportable members must exist."""
     if period_code(grain):
-        return (f"SELECT mp.member_id AS member_id, mp.idx AS idx FROM metrics_memberperiod mp"
-                f" WHERE mp.grain = '{period_code(grain)}' AND mp.idx >= %s AND mp.idx <= %s"
-                f" AND mp.member_id IN (SELECT m.id FROM m)")
+        return (f"SELECT mp.member_id AS member_id, mp.idx AS idx, m.joined AS joined FROM metrics_memberperiod mp"
+                f" JOIN m ON m.id = mp.member_id"
+                f" WHERE mp.grain = '{period_code(grain)}' AND mp.idx >= %s AND mp.idx <= %s")
     idx = sql_period_index(grain, "da.day")
-    return (f"SELECT DISTINCT da.member_id AS member_id, {idx} AS idx FROM metrics_dailyactivity da"
-            f" WHERE da.day >= %s AND da.day <= %s AND da.member_id IN (SELECT m.id FROM m)")
+    return (f"SELECT DISTINCT da.member_id AS member_id, {idx} AS idx, m.joined AS joined"
+            f" FROM metrics_dailyactivity da JOIN m ON m.id = da.member_id"
+            f" WHERE da.day >= %s AND da.day <= %s")
+
+
+def _joined_range(first: date, last: date) -> tuple:
+    """UTC bounds [start of `first`, start of the day after `last`) for filtering date_joined as a plain range
+    (so the planner uses the column's statistics) instead of on its computed UTC date; adapted for the
+    database like the ORM does (SQLite stores naive UTC text)."""
+    start = datetime(first.year, first.month, first.day, tzinfo=dt_timezone.utc)
+    end = datetime(last.year, last.month, last.day, tzinfo=dt_timezone.utc) + timedelta(days=1)
+    adapt = connection.ops.adapt_datetimefield_value
+    return adapt(start), adapt(end)
+
+
+def _cohort_index_sql(grain: str, first: date, last: date) -> tuple[str, tuple]:
+    """SQL for the index of the period in which `u.date_joined` falls (UTC), exact for members who joined between
+    `first` (a period start) and `last`; on PostgreSQL earlier joins give the index before `first` and later
+    ones the index after `last`. There it is a binary search of the period boundaries (width_bucket), far
+    cheaper per row than converting every timestamp to a UTC date."""
+    if vendor() != "postgresql":
+        return sql_period_index(grain, sql_utc_date("u.date_joined")), ()
+    starts = periods(first, last, grain)
+    starts.append(add_periods(starts[-1], grain, 1))
+    bounds = [datetime(d.year, d.month, d.day, tzinfo=dt_timezone.utc) for d in starts]
+    return "(%s + width_bucket(u.date_joined, %s::timestamptz[]) - 1)", (period_index(first, grain), bounds)
 
 
 def _bounds(grain: str, start, end) -> tuple:
@@ -61,24 +90,30 @@ class CohortRetention(Report):
         f = self.params
         grain = self.grain()
         msql, mparams = members_sql(f)
-        join_day = sql_utc_date("u.date_joined")
-        cidx = sql_period_index(grain, join_day)
         first = period_start(f.start, grain)
-        in_cohort = f"{join_day} >= %s AND {join_day} <= %s"
-        sizes = dict(fetch(
-            f"SELECT {cidx}, COUNT(*) FROM accounts_user u WHERE u.id IN ({msql}) AND {in_cohort} GROUP BY {cidx}",
-            (*mparams, first, f.end),
-        ))
+        cidx, cparams = _cohort_index_sql(grain, first, f.end)
+        joined_from, joined_before = _joined_range(first, f.end)
+        in_cohort = "u.date_joined >= %s AND u.date_joined < %s"
+        sizes: dict[int, int] = {}
         cells: dict[int, dict[int, int]] = defaultdict(dict)
-        # One pass over the cohorts' week (or month) roll-ups: one row per member and active period.
+        # One query: the cohort members with their cohort index computed once each (the CTE is referenced
+        # twice, so it is materialised rather than inlined), then the cohort sizes (offset -1) and one pass
+        # over the cohorts' week (or month) roll-ups: one row per member and active period.
         for c, k, n in fetch(
-            f"SELECT {cidx}, mp.idx - {cidx}, COUNT(*)"
-            f" FROM metrics_memberperiod mp JOIN accounts_user u ON u.id = mp.member_id"
-            f" WHERE mp.grain = %s AND mp.idx >= %s AND mp.idx <= %s AND {in_cohort} AND u.id IN ({msql})"
-            f" AND mp.idx >= {cidx} GROUP BY {cidx}, mp.idx - {cidx}",
-            (period_code(grain), period_index(first, grain), period_index(f.end, grain), first, f.end, *mparams),
+            f"WITH c AS (SELECT u.id AS id, {cidx} AS c FROM accounts_user u"
+            f"  WHERE {in_cohort} AND u.id IN ({msql}))"
+            f" SELECT c.c, -1, COUNT(*) FROM c GROUP BY c.c"
+            f" UNION ALL"
+            f" SELECT c.c, mp.idx - c.c, COUNT(*) FROM metrics_memberperiod mp JOIN c ON c.id = mp.member_id"
+            f" WHERE mp.grain = %s AND mp.idx >= %s AND mp.idx <= %s AND mp.idx >= c.c"
+            f" GROUP BY c.c, mp.idx - c.c",
+            (*cparams, joined_from, joined_before, *mparams,
+             period_code(grain), period_index(first, grain), period_index(f.end, grain)),
         ):
-            cells[c][k] = n
+            if k < 0:
+                sizes[c] = n
+            else:
+                cells[c][k] = n
         last = period_index(f.end, grain)
         rows = []
         for start in periods(first, f.end, grain):
@@ -127,23 +162,26 @@ class Lifecycle(Report):
         msql, mparams = members_sql(f)
         first = period_start(f.start, grain)
         before = add_periods(first, grain, -1)  # the previous period tells returning from resurrected
-        join_idx = sql_period_index(grain, sql_utc_date("u.date_joined"))
+        join_idx, jparams = _cohort_index_sql(grain, before, f.end)
         # One pass over the (member, active period) pairs: the previous and next active period of the same
         # member (window functions) tell returning from resurrected, and who goes dormant after a period.
         counts = {
             i: (a, n, r, s, d) for i, a, n, r, s, d in fetch(
-                f"WITH m(id) AS ({msql}), act AS ({_activity_cte(grain)}),"
-                f" seq AS (SELECT act.member_id, act.idx,"
+                # The join period is computed once per row of `seq` (its window functions keep it from
+                # being flattened into the CASE expressions below).
+                f"WITH m AS (SELECT u.id AS id, {join_idx} AS joined FROM accounts_user u WHERE u.id IN ({msql})),"
+                f" act AS ({_activity_cte(grain)}),"
+                f" seq AS (SELECT act.member_id, act.idx, act.joined,"
                 f"  LAG(act.idx) OVER (PARTITION BY act.member_id ORDER BY act.idx) AS prev,"
                 f"  LEAD(act.idx) OVER (PARTITION BY act.member_id ORDER BY act.idx) AS next FROM act)"
                 f" SELECT seq.idx, COUNT(*),"
-                f" SUM(CASE WHEN {join_idx} = seq.idx THEN 1 ELSE 0 END),"
-                f" SUM(CASE WHEN {join_idx} <> seq.idx AND seq.prev = seq.idx - 1 THEN 1 ELSE 0 END),"
-                f" SUM(CASE WHEN {join_idx} <> seq.idx AND (seq.prev IS NULL OR seq.prev <> seq.idx - 1)"
+                f" SUM(CASE WHEN seq.joined = seq.idx THEN 1 ELSE 0 END),"
+                f" SUM(CASE WHEN seq.joined <> seq.idx AND seq.prev = seq.idx - 1 THEN 1 ELSE 0 END),"
+                f" SUM(CASE WHEN seq.joined <> seq.idx AND (seq.prev IS NULL OR seq.prev <> seq.idx - 1)"
                 f"  THEN 1 ELSE 0 END),"
                 f" SUM(CASE WHEN seq.next IS NULL OR seq.next <> seq.idx + 1 THEN 1 ELSE 0 END)"
-                f" FROM seq JOIN accounts_user u ON u.id = seq.member_id GROUP BY seq.idx",
-                (*mparams, *_bounds(grain, before, f.end)),
+                f" FROM seq GROUP BY seq.idx",
+                (*jparams, *mparams, *_bounds(grain, before, f.end)),
             )
         }
         # Members active in period i who are not active in i + 1 are dormant in i + 1.
