@@ -216,7 +216,7 @@ def badge_award(*, member, slug: str, at: datetime | None = None) -> BadgeAward 
     except IntegrityError:
         return None
     notify(recipient=member, kind="loyalty", target=award, url=reverse("loyalty:my_points"),
-           data={"event": "badge", "badge": slug,
+           data={"event": "badge", "badge": slug, "name": _say(member, badge.name),
                  "title": _say(member, _("New badge: %(badge)s"), badge=badge.name)})
     return award
 

@@ -187,3 +187,17 @@ def test_tier_check_warns_once_a_week(member, monkeypatch):
     assert "40 points by" in sent[-1]["title"] and "keeps Gold" in sent[-1]["title"]
     assert actions.tier_check_all(now=now + timedelta(days=1))["warned"] == 0  # not again within a week
     call_command("loyalty_tier_check", stdout=__import__("io").StringIO())
+
+
+def test_badge_notification_names_the_badge_in_the_members_language(member):
+    """The in-app text reads the badge's name, not its slug."""
+    from community.loyalty.badges import BADGES
+    from community.notifications.models import Notification
+    from community.notifications.texts import notification_text
+
+    member.locale = "en"
+    member.save(update_fields=["locale"])
+    actions.badge_award(member=member, slug="first-post")
+    notification = Notification.objects.get(recipient=member, kind="loyalty")
+    assert notification.data["name"] == str(BADGES["first-post"].name)
+    assert str(BADGES["first-post"].name) in str(notification_text(notification))
