@@ -12,12 +12,12 @@ from datetime import timezone as dt_timezone
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Sum
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.formats import date_format
+from django.utils.html import escape
 from django.utils.translation import gettext as gettext_now
 from django.utils.translation import gettext_lazy as _
 
@@ -282,16 +282,21 @@ def redemption_email(*, redemption_id: int) -> None:
     member = redemption.member
     if not member.email or member.is_deleted:
         return
-    lines = [gettext_now("Thank you for redeeming %(points)s points for: %(reward)s.")
-             % {"points": redemption.points, "reward": redemption.reward.name}]
-    if redemption.code:
-        lines.append(gettext_now("Your code: %(code)s") % {"code": redemption.code.code})
-    else:
-        lines.append(gettext_now("We will contact you about delivery."))
-    lines.append(settings.SITE_URL + reverse("loyalty:my_points"))
+    from community.notifications import mail  # the one door for outgoing mail (headers checked)
+
+    with translation.override(member.locale or settings.LANGUAGE_CODE):
+        lines = [gettext_now("Thank you for redeeming %(points)s points for: %(reward)s.")
+                 % {"points": redemption.points, "reward": redemption.reward.name}]
+        if redemption.code:
+            lines.append(gettext_now("Your code: %(code)s") % {"code": redemption.code.code})
+        else:
+            lines.append(gettext_now("We will contact you about delivery."))
+        lines.append(settings.SITE_URL + reverse("loyalty:my_points"))
+        subject = gettext_now("Your reward: %(reward)s") % {"reward": redemption.reward.name}
+    text = "\n\n".join(lines)
     try:
-        send_mail(gettext_now("Your reward: %(reward)s") % {"reward": redemption.reward.name}, "\n\n".join(lines),
-                  None, [member.email])
+        mail.build_message(to=member.email, subject=subject, text=text, html="<p>" + "</p><p>".join(
+            escape(line) for line in lines) + "</p>").send()
     except Exception:  # noqa: BLE001 - mail failure must not lose the redemption; it stays visible on /me/points/
         log.exception("reward email failed for redemption %s", redemption_id)
         return
