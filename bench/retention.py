@@ -501,7 +501,19 @@ def main() -> None:
         with connection.cursor() as cur:
             if not args.reuse:
                 timed("VACUUM ANALYZE", cur.execute, "VACUUM ANALYZE")
-            for table in ("metrics_participation", "metrics_dailyactivity", "metrics_memberperiod"):
+        # What the periodic metrics_refresh keeps ready: the members' health scores as of today (the at-risk
+        # list reads the lowest of them) and the counts of the weeks and months that are over (the unfiltered
+        # reports read them and count the current periods live).
+        from community.metrics.actions import health_refresh, totals_refresh
+
+        scored = timed("health scores (metrics_refresh)", health_refresh, end=today)
+        stored = timed("period totals (metrics_refresh)", totals_refresh, today=today)
+        print(f"  {scored:,} members scored, {stored} weeks and months counted")
+        with connection.cursor() as cur:
+            cur.execute("ANALYZE metrics_memberhealth")
+            cur.execute("ANALYZE metrics_periodtotal")
+            for table in ("metrics_participation", "metrics_dailyactivity", "metrics_memberperiod",
+                          "metrics_memberhealth", "metrics_periodtotal"):
                 cur.execute(f"SELECT count(*), pg_size_pretty(pg_total_relation_size('{table}')) FROM {table}")
                 n, size = cur.fetchone()
                 print(f"  {table}: {n:,} rows, {size} with indexes")

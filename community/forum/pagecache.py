@@ -31,7 +31,7 @@ from django.middleware.csrf import get_token
 from django.utils import timezone, translation
 
 ANONYMOUS_PAGE_SECONDS = 30
-_CSRF_MARK = "@@forum-page-csrf-token@@"
+CSRF_MARK = "@@forum-page-csrf-token@@"
 _TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([A-Za-z0-9]+)"')
 _PAGE_QUERY = re.compile(r"page=[1-9][0-9]{0,5}")
 
@@ -86,11 +86,11 @@ def anonymous_page(request: HttpRequest, stream: Callable[[dict[str, int]], str 
     if html is not None:
         if on_hit is not None:
             on_hit()
-        return HttpResponse(html.replace(_CSRF_MARK, get_token(request)))
+        return HttpResponse(html.replace(CSRF_MARK, get_token(request)))
     response = render()
     if response.status_code == 200 and not response.streaming:
         content = response.content.decode(response.charset or settings.DEFAULT_CHARSET)
         token = _TOKEN.search(content)
         if token is not None and '<div class="messages"' not in content:
-            cache.set(key, content.replace(token.group(1), _CSRF_MARK), ANONYMOUS_PAGE_SECONDS)
+            cache.set(key, content.replace(token.group(1), CSRF_MARK), ANONYMOUS_PAGE_SECONDS)
     return response

@@ -147,9 +147,14 @@ def _page_with_tags(paginator: Paginator, page: int | str, stream: str | None = 
 
 
 def topic_list(user, *, kind: str = "latest", category: Category | None = None, tag: str | None = None,
-               period: str = "all", page: int | str = 1) -> Page:
+               period: str = "all", page: int | str = 1, muted: tuple[int, ...] | None = None,
+               member_state: bool = True) -> Page:
     """A page of topics: latest (pinned first), top (by reactions and replies in a period), unanswered.
-    `.live_streams` is the list's stream (category or latest) with its head, read with the rows."""
+    `.live_streams` is the list's stream (category or latest) with its head, read with the rows.
+
+    `muted`: the member's muted topics when the caller read them already; `member_state=False` leaves out the
+    member's read marks (community.forum.shared lays them over rows it shares between members).
+    """
     qs = Topic.objects.visible_to(user).filter(merged_into__isnull=True)
     if category is not None:
         qs = qs.filter(category=category)
@@ -158,8 +163,9 @@ def topic_list(user, *, kind: str = "latest", category: Category | None = None, 
     if user and user.is_authenticated and category is None and kind == "latest":
         # The member's muted topics are few: read them first rather than test every topic with NOT EXISTS
         # (the page count's COUNT(*) did that for the whole forum).
-        muted = list(Subscription.objects.filter(user=user, level=SubscriptionLevel.MUTED)
-                     .values_list("topic_id", flat=True))
+        if muted is None:
+            muted = tuple(Subscription.objects.filter(user=user, level=SubscriptionLevel.MUTED)
+                          .values_list("topic_id", flat=True))
         if muted:
             qs = qs.exclude(pk__in=muted)
     if kind == "top":
@@ -178,8 +184,10 @@ def topic_list(user, *, kind: str = "latest", category: Category | None = None, 
     # category and last poster before sorting them all (10 ms for 2,000 topics).
     ordering = list(qs.query.order_by) or ["-last_posted_at", "-pk"]
     page_obj = Paginator(qs.values_list("pk", flat=True), TOPICS_PER_PAGE).get_page(page)
-    page_obj.object_list = (_list_rows(_with_member_state(Topic.objects.filter(pk__in=page_obj.object_list), user))
-                            .annotate(live_head=_stream_head_column(stream)).order_by(*ordering))
+    rows = Topic.objects.filter(pk__in=page_obj.object_list)
+    if member_state:
+        rows = _with_member_state(rows, user)
+    page_obj.object_list = _list_rows(rows).annotate(live_head=_stream_head_column(stream)).order_by(*ordering)
     page_obj.object_list = attach_tags(list(page_obj.object_list))
     page_obj.live_streams = _page_live_spec(page_obj, stream)
     return page_obj
@@ -295,12 +303,21 @@ def _member_post_columns(user_id: int) -> dict[str, RawSQL]:
     }
 
 
+def _topic_rows(pk: int) -> QuerySet:
+    return Topic.objects.select_related("category", "author", "accepted_answer__author").annotate(
+        live_head=_stream_head_column(realtime.topic_stream(pk)))
+
+
+def topic_row(pk: int) -> Topic | None:
+    """The topic as every reader sees it, with `.live_head` (its stream's head, read in the same query)."""
+    return next(iter(_topic_rows(pk).filter(pk=pk).order_by()[:1]), None)
+
+
 def topic_for(user, pk: int) -> Topic:
     """The topic with the member's read state, subscription, draft and category-moderator flag, in one query;
     also `.live_streams`, the topic stream with its head read in that query (before the posts)."""
     stream = realtime.topic_stream(pk)
-    qs = Topic.objects.select_related("category", "author", "accepted_answer__author").annotate(
-        live_head=_stream_head_column(stream))
+    qs = _topic_rows(pk)
     if user and user.is_authenticated:
         permissions.load_permissions(user)
         qs = qs.annotate(**_member_topic_columns(user.pk))
@@ -322,16 +339,25 @@ POST_UNSHOWN = ("raw", "search_vector", "reply_to__raw", "reply_to__html", "repl
                 "author__bio", "author__bio_html", "author__password")
 
 
+def _page_posts(topic: Topic, page: int) -> QuerySet:
+    low, high = (page - 1) * POSTS_PER_PAGE + 1, page * POSTS_PER_PAGE
+    # The page shows a replied-to post's number only; the markdown source and search vectors are never shown.
+    return Post.objects.filter(topic=topic, number__gte=low, number__lte=high).select_related(
+        "author", "reply_to").defer(*POST_UNSHOWN).order_by("number")
+
+
+def visible_posts(topic: Topic, page: int) -> list[Post]:
+    """The posts of one page that every member sees (alive, approved, not hidden); `.topic` is not set."""
+    return list(_page_posts(topic, page).filter(deleted_at__isnull=True, hidden=False, approved=True))
+
+
 def topic_page(user, topic: Topic, *, page: int) -> TopicPage:
     """Posts of one page (numbers (page-1)*20+1 .. page*20), with the viewer's reactions and bookmarks."""
     page_count = topic.page_count
     if page < 1 or page > page_count:
         raise Http404
     moderator = permissions.can_moderate(user, topic.category)
-    low, high = (page - 1) * POSTS_PER_PAGE + 1, page * POSTS_PER_PAGE
-    # The page shows a replied-to post's number only; the markdown source and search vectors are never shown.
-    qs = Post.objects.filter(topic=topic, number__gte=low, number__lte=high).select_related(
-        "author", "reply_to").defer(*POST_UNSHOWN).order_by("number")
+    qs = _page_posts(topic, page)
     if not moderator:
         visible = Q(deleted_at__isnull=True, hidden=False, approved=True)
         if user and user.is_authenticated:

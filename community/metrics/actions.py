@@ -17,13 +17,13 @@ roll-up column is still recorded and counted (in DailyActivity.extra and total).
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from datetime import timezone as dt_timezone
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Max, Min, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -35,8 +35,10 @@ from community.metrics.models import (
     CampaignMember,
     DailyActivity,
     DigestBoost,
+    MemberHealth,
     MemberPeriod,
     Participation,
+    PeriodTotal,
     SavedSegment,
 )
 
@@ -126,19 +128,31 @@ def period_bump(*, member_id: int, day: date, days: int, engaged_days: int, cont
     """Move the member's week and month roll-ups (MemberPeriod) by the given amounts."""
     from community.metrics.reports.base import period_index, period_start
 
+    backdated = day < timezone.now().date() - timedelta(days=1)
     for grain, name in ((MemberPeriod.Grain.WEEK, "week"), (MemberPeriod.Grain.MONTH, "month")):
         idx = period_index(day, name)
+        if backdated:
+            # The period may be over and counted in PeriodTotal: count it live until the next refresh.
+            PeriodTotal.objects.filter(grain=grain, idx=idx).delete()
         rows = MemberPeriod.objects.filter(member_id=member_id, grain=grain, idx=idx)
         changes = {"days": F("days") + days, "engaged_days": F("engaged_days") + engaged_days,
                    "contributions": F("contributions") + contributions}
         if rows.update(**changes):
             continue
+        # A new active period: link it to the member's previous one, and (for a backdated act) the member's
+        # next one to it, so that `prev_idx` always names the previous active period.
+        around = MemberPeriod.objects.filter(member_id=member_id, grain=grain).aggregate(
+            prev=Max("idx", filter=Q(idx__lt=idx)), next=Min("idx", filter=Q(idx__gt=idx)))
         try:
             with transaction.atomic():
                 MemberPeriod.objects.create(member_id=member_id, grain=grain, idx=idx, start=period_start(day, name),
-                                            days=days, engaged_days=engaged_days, contributions=contributions)
+                                            days=days, engaged_days=engaged_days, contributions=contributions,
+                                            prev_idx=around["prev"])
         except IntegrityError:
             rows.update(**changes)
+            continue
+        if around["next"] is not None:
+            MemberPeriod.objects.filter(member_id=member_id, grain=grain, idx=around["next"]).update(prev_idx=idx)
 
 
 def record(*, member, kind: str, subject: Any = None, at: datetime | None = None,
@@ -267,3 +281,62 @@ def campaign_start(*, actor, name: str, member_ids: list[int], holdout_percent: 
     campaign.segment = segment
     campaign.save(update_fields=["segment"])
     return campaign
+
+
+HEALTH_BATCH = 5000
+
+
+@transaction.atomic
+def health_refresh(*, end: date | None = None) -> int:
+    """Recompute every reportable member's health score as of `end` (default today, UTC) into MemberHealth,
+    replacing the previous scores in one transaction (readers see the old set until it commits). Run by
+    `metrics_refresh`; scores change daily (days of silence), so the whole table is rebuilt each time rather
+    than on every act. Returns how many members were scored."""
+    from community.metrics.reports.risk import score_everyone
+
+    from django.db import connection
+
+    end = end or timezone.now().date()
+    now = timezone.now()
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL jit = off")  # compiling takes longer than the query
+    scored = score_everyone(end=end)
+    MemberHealth.objects.all().delete()
+    for i in range(0, len(scored), HEALTH_BATCH):
+        MemberHealth.objects.bulk_create([
+            MemberHealth(member_id=h.member_id, score=h.score, candidate=candidate, last_active=h.last_active,
+                         recent_days=h.recent_days, prior_days=h.prior_days,
+                         rules=[rule.as_json() for rule in h.rules], as_of=end, computed_at=now)
+            for h, candidate in scored[i:i + HEALTH_BATCH]
+        ])
+    return len(scored)
+
+
+@transaction.atomic
+def totals_refresh(*, today: date | None = None) -> int:
+    """Recompute PeriodTotal (counts over every member's week and month roll-ups, per join cohort) for the
+    periods over by yesterday, replacing the previous rows. Run by `metrics_refresh` and after
+    `metrics_backfill` rebuilds the roll-ups. Returns how many rows were stored."""
+    from django.db import connection
+
+    from community.metrics.reports.totals import FIELDS, aggregate_sql, cohort_sql, settled_before
+
+    today = today or timezone.now().date()
+    now = timezone.now()
+    PeriodTotal.objects.all().delete()
+    written = 0
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET LOCAL jit = off")  # compiling takes longer than the query
+        for grain, name in ((MemberPeriod.Grain.WEEK, "week"), (MemberPeriod.Grain.MONTH, "month")):
+            cohort = cohort_sql(name)
+            cursor.execute(
+                f"INSERT INTO metrics_periodtotal (grain, idx, cohort, {', '.join(FIELDS)}, computed_at)"
+                f" SELECT %s, mp.idx, {cohort}, {aggregate_sql(name)}, %s FROM metrics_memberperiod mp"
+                f" JOIN accounts_user u ON u.id = mp.member_id WHERE mp.grain = %s AND mp.idx < %s"
+                f" GROUP BY mp.idx, {cohort}",
+                [str(grain), connection.ops.adapt_datetimefield_value(now), str(grain), settled_before(name, today)],
+            )
+            written += cursor.rowcount
+    return written

@@ -149,22 +149,36 @@ def rebuild_periods(*, since: date | None = None, stdout=None) -> int:
     written = 0
     for grain, name in ((MemberPeriod.Grain.WEEK, "week"), (MemberPeriod.Grain.MONTH, "month")):
         old = MemberPeriod.objects.filter(grain=grain)
-        where, params = "", [grain]
+        where, where_params = "", []
         if since:
             first = period_start(since, name)
             old = old.filter(start__gte=first)
-            where, params = "WHERE da.day >= %s", [grain, first]
+            where, where_params = "WHERE da.day >= %s", [first]
         old.delete()
         idx = sql_period_index(name, "da.day")
+        # The previous active period of the member (prev_idx): the previous row rebuilt, else (rebuilding from
+        # `since`) the member's last period kept before it.
+        prev = "LAG(t.idx) OVER (PARTITION BY t.member_id ORDER BY t.idx)"
+        params = [grain]
+        if since:
+            prev = (f"COALESCE({prev}, (SELECT MAX(p.idx) FROM metrics_memberperiod p"
+                    f" WHERE p.member_id = t.member_id AND p.grain = %s AND p.idx < t.idx))")
+            params.append(grain)
         with connection.cursor() as cursor:
             cursor.execute(
-                "INSERT INTO metrics_memberperiod (member_id, grain, idx, start, days, engaged_days, contributions)"
-                f" SELECT da.member_id, %s, {idx}, MIN({sql_period_start(name, 'da.day')}), COUNT(*),"
-                f" SUM(CASE WHEN da.engaged THEN 1 ELSE 0 END), SUM(da.contributions)"
-                f" FROM metrics_dailyactivity da {where} GROUP BY da.member_id, {idx}",
-                params,
+                "INSERT INTO metrics_memberperiod"
+                " (member_id, grain, idx, start, days, engaged_days, contributions, prev_idx)"
+                f" SELECT t.member_id, %s, t.idx, t.start, t.days, t.engaged_days, t.contributions, {prev} FROM ("
+                f" SELECT da.member_id AS member_id, {idx} AS idx, MIN({sql_period_start(name, 'da.day')}) AS start,"
+                f" COUNT(*) AS days, SUM(CASE WHEN da.engaged THEN 1 ELSE 0 END) AS engaged_days,"
+                f" SUM(da.contributions) AS contributions"
+                f" FROM metrics_dailyactivity da {where} GROUP BY da.member_id, {idx}) t",
+                [*params, *where_params],
             )
             written += cursor.rowcount
     if stdout:
         stdout.write(f"rebuilt {written} week and month roll-up rows")
+    from community.metrics.actions import totals_refresh
+
+    totals_refresh()
     return written

@@ -166,6 +166,9 @@ def dashboard_context(*, form: DashboardFilterForm, request) -> dict:
     by_slug = {report.slug: (report, rows) for report, rows in results}
     sections = {slug: section_for(report, rows, query) for slug, (report, rows) in by_slug.items()}
     cohort_report, cohort_rows = by_slug["cohorts"]
+    at_risk = sections["at_risk"]
+    if at_risk.note:  # when the precomputed health scores were computed
+        at_risk.description = f"{at_risk.description} {at_risk.note}"
     return {
         "nav": "dashboard",
         "form": form,

@@ -152,6 +152,11 @@ class MemberPeriod(models.Model):
     days = models.PositiveSmallIntegerField(default=0, help_text="Active days in the period.")
     engaged_days = models.PositiveSmallIntegerField(default=0, help_text="Days with a post, reaction or attendance.")
     contributions = models.PositiveIntegerField(default=0, help_text="Topics started plus replies.")
+    prev_idx = models.IntegerField(
+        null=True, blank=True,
+        help_text="Index of the member's previous active period of the same grain (None for the first): the "
+                  "lifecycle report tells returning from resurrected members, and counts who went dormant, "
+                  "from it in one pass.")
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["member", "grain", "idx"], name="metrics_period_unique")]
@@ -159,6 +164,67 @@ class MemberPeriod(models.Model):
 
     def __str__(self) -> str:
         return f"{self.member_id} {self.grain}{self.idx} ({self.days})"
+
+
+class PeriodTotal(models.Model):
+    """Per week ("w") or month ("m") that is over and join cohort (the period in which the members joined):
+    counts over every member's MemberPeriod row, so that the unfiltered reports read a few hundred rows
+    instead of hundreds of thousands (they subtract the few members they exclude, live). Rebuilt by
+    `metrics_refresh` and `metrics_backfill`; an act recorded for a day before yesterday deletes its periods'
+    rows (they are counted live until the next refresh)."""
+
+    grain = models.CharField(max_length=1, choices=MemberPeriod.Grain.choices)
+    idx = models.IntegerField(help_text="Period index, as MemberPeriod.idx.")
+    cohort = models.IntegerField(help_text="Index of the period (same grain) in which the members joined (UTC).")
+    members = models.PositiveIntegerField(default=0, help_text="Members active in the period.")
+    engaged = models.PositiveIntegerField(default=0, help_text="Members with an engaged day.")
+    contributors = models.PositiveIntegerField(default=0, help_text="Members who posted.")
+    repeaters = models.PositiveIntegerField(default=0, help_text="Members engaged on 2+ days.")
+    member_days = models.PositiveIntegerField(default=0, help_text="Sum of active days.")
+    continuing = models.PositiveIntegerField(default=0, help_text="Members active in the previous period too.")
+    first_contributors = models.PositiveIntegerField(default=0, help_text="Members who posted for the first time.")
+    computed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["grain", "idx", "cohort"], name="metrics_total_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.grain}{self.idx} c{self.cohort}: {self.members}"
+
+
+class MemberHealthQuerySet(models.QuerySet):
+    def at_risk(self, *, below: int) -> MemberHealthQuerySet:
+        """Listed members (previously engaged, activity fell) scoring under `below`, lowest first."""
+        return self.filter(candidate=True, score__lt=below).order_by("score", "member_id")
+
+
+class MemberHealth(models.Model):
+    """Per member active in the last 90 days: the health score of `reports.risk` (and the rules that moved it)
+    as of the day `as_of`, precomputed by `metrics_refresh` so that the dashboard reads the lowest scores with
+    one indexed query instead of scoring everyone."""
+
+    member = models.OneToOneField(settings.AUTH_USER_MODEL, primary_key=True, on_delete=models.CASCADE,
+                                  related_name="+")
+    score = models.PositiveSmallIntegerField(help_text="Health from 100 down.")
+    candidate = models.BooleanField(
+        default=False, help_text="Previously engaged and active on fewer days lately: only these are listed.")
+    last_active = models.DateField(null=True, blank=True)
+    recent_days = models.PositiveSmallIntegerField(default=0, help_text="Active days in the last 30 days.")
+    prior_days = models.PositiveSmallIntegerField(default=0, help_text="Active days in the 60 days before.")
+    rules = models.JSONField(default=list, blank=True,
+                             help_text="What moved the score: [{code, delta, ...the numbers of its text}].")
+    as_of = models.DateField(help_text="Last day of the windows the score was computed for.")
+    computed_at = models.DateTimeField(default=timezone.now)
+
+    objects = MemberHealthQuerySet.as_manager()
+
+    class Meta:
+        verbose_name_plural = "member health"
+        indexes = [models.Index(fields=["score", "member"], condition=models.Q(candidate=True),
+                                name="metrics_health_at_risk")]
+
+    def __str__(self) -> str:
+        return f"{self.member_id} {self.score} ({self.as_of})"
 
 
 class SavedSegment(models.Model):

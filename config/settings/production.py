@@ -6,9 +6,12 @@ Must pass `manage.py check --deploy --fail-level WARNING` (tests/test_deploy.py 
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import ALLOWED_HOSTS, SECRET_KEY, env, env_bool
+from .base import ALLOWED_HOSTS, DATABASES, SECRET_KEY, env, env_bool, use_postgres_pool
 
 DEBUG = False
+
+if env_bool("DB_POOL", True):
+    use_postgres_pool(DATABASES["default"])
 
 if not SECRET_KEY or SECRET_KEY.startswith("insecure-") or len(SECRET_KEY) < 50:
     raise ImproperlyConfigured("SECRET_KEY must be set to a random value of at least 50 characters.")

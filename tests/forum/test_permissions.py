@@ -78,7 +78,11 @@ def test_can_moderate(category, make_category, moderator, reader, manager, staff
 
 
 def test_load_permissions_matches_django(make_member, moderator):
-    for user in (moderator, make_member()):
+    from django.contrib.auth.models import Permission
+
+    direct = make_member()
+    direct.user_permissions.add(Permission.objects.get(codename="view_dashboard"))
+    for user in (moderator, make_member(), direct):
         expected = type(user).objects.get(pk=user.pk).get_all_permissions()
         permissions.load_permissions(user)
         assert user._perm_cache == expected

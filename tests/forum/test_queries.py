@@ -21,8 +21,10 @@ def _no_visit_bookkeeping(monkeypatch):
 @pytest.fixture(autouse=True)
 def _render_path(settings):
     """Anonymous pages come from community.forum.pagecache when nothing changed (two queries, see
-    tests/forum/test_pagecache.py); these tests count the queries of rendering them."""
+    tests/forum/test_pagecache.py), and members' pages from what members share (tests/forum/test_shared.py);
+    these tests count the queries of rendering them from scratch."""
     settings.FORUM_ANONYMOUS_PAGE_CACHE = False
+    settings.FORUM_SHARED_CACHE = False
 
 
 def count_queries(client, url: str) -> int:

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from django.core.management import call_command
 
@@ -16,7 +18,7 @@ def _snapshot():
     return (sorted(DailyActivity.objects.values_list("member_id", "day", "total", "replies", "visits",
                                                      "contributions", "engaged", "extra")),
             sorted(MemberPeriod.objects.values_list("member_id", "grain", "idx", "start", "days", "engaged_days",
-                                                    "contributions")))
+                                                    "contributions", "prev_idx")))
 
 
 def test_rebuild_matches_live_rollup_and_is_idempotent(member, other_member):
@@ -30,7 +32,7 @@ def test_rebuild_matches_live_rollup_and_is_idempotent(member, other_member):
     record(member=member, kind="post.replied", at=at("2026-02-02"))
     live = _snapshot()
     # Week of 5 Jan for the member: active 5, 6, 7 Jan = 3 days, engaged 5 and 7 Jan = 2, one reply.
-    assert (member.pk, "w", 3, 2, 1) in [(m, g, d, e, c) for m, g, _i, _s, d, e, c in live[1]]
+    assert (member.pk, "w", 3, 2, 1) in [(m, g, d, e, c) for m, g, _i, _s, d, e, c, _p in live[1]]
     DailyActivity.objects.all().delete()
     from community.metrics.models import MemberPeriod
 
@@ -61,3 +63,34 @@ def test_backfill_imports_forum_history_once(member, other_member):
     kinds = sorted(Participation.objects.values_list("kind", flat=True))
     assert kinds == ["post.replied", "topic.created"]
     assert DailyActivity.objects.get(member=other_member).replies == 1
+
+
+def test_prev_idx_names_the_previous_active_period(member, other_member):
+    """Every week and month roll-up row carries the member's previous active period (what the lifecycle report
+    reads), kept by record() even for backdated acts, and rebuilt identically by the backfill."""
+    from community.metrics.models import MemberPeriod
+    from community.metrics.reports.base import period_index
+
+    w = {d: period_index(date.fromisoformat(d), "week")
+         for d in ("2026-01-05", "2026-01-12", "2026-01-19", "2026-03-02")}
+    record(member=member, kind="visit.day", at=at("2026-01-05"))  # W02
+    record(member=member, kind="visit.day", at=at("2026-01-19"))  # W04: previous active week W02
+    record(member=member, kind="visit.day", at=at("2026-03-02"))  # W10, March: previous W04, January
+    record(member=member, kind="visit.day", at=at("2026-01-12"))  # backdated W03: between W02 and W04
+    record(member=other_member, kind="visit.day", at=at("2026-01-19"))
+
+    def prevs(grain):
+        return dict(MemberPeriod.objects.filter(member=member, grain=grain).values_list("idx", "prev_idx"))
+
+    # Weeks: W02 first (None), W03 after W02, W04 now after W03 (relinked by the backdated act), W10 after W04.
+    assert prevs("w") == {w["2026-01-05"]: None, w["2026-01-12"]: w["2026-01-05"],
+                          w["2026-01-19"]: w["2026-01-12"], w["2026-03-02"]: w["2026-01-19"]}
+    # Months: January first, March after January (February had no activity).
+    assert prevs("m") == {2026 * 12 + 1: None, 2026 * 12 + 3: 2026 * 12 + 1}
+    assert MemberPeriod.objects.get(member=other_member, grain="w").prev_idx is None
+    live = _snapshot()
+    call_command("metrics_backfill", "--ledger-only", "--since", "2026-01-19")  # keeps W02-W03, rebuilds the rest
+    assert _snapshot() == live
+    MemberPeriod.objects.all().delete()
+    call_command("metrics_backfill", "--ledger-only")
+    assert _snapshot() == live

@@ -145,7 +145,15 @@ class NewsletterDelivery(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["issue", "email"], name="content_delivery_issue_email_unique")]
-        indexes = [models.Index(fields=["issue", "status", "id"], name="content_delivery_queue_idx")]
+        indexes = [
+            # Partial indexes: a row is in them only while it waits or is in flight, so they stay small, and
+            # marking a batch 'sent' adds no entry to them. The queue of a send, read in id order:
+            models.Index(fields=["issue", "id"], name="content_delivery_pending_idx",
+                         condition=Q(status="pending")),
+            # Rows in flight, for the end of a send, the sweep and the tick's "is a worker alive":
+            models.Index(fields=["issue", "claimed_at"], name="content_delivery_sending_idx",
+                         condition=Q(status="sending")),
+        ]
 
     def __str__(self) -> str:
         return f"{self.issue_id} -> {self.email} ({self.status})"

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from taggit.models import Tag
 
 from community import realtime
-from community.forum import selectors
+from community.forum import selectors, shared
 from community.forum.pagecache import anonymous_page
 from community.forum.forms import SearchForm
 from community.forum.permissions import can_start_topic, load_permissions, prime_visible_categories
@@ -22,14 +22,22 @@ def _list(request: HttpRequest, *, kind: str, heading, category=None, tag=None, 
           tab: str = "") -> HttpResponse:
     load_permissions(request.user)  # one query for the page's permission checks instead of two
     prime_visible_categories(request.user)  # the list and the tracking counts both need them: read once
-    page = selectors.topic_list(request.user, kind=kind, category=category, tag=tag.slug if tag else None,
-                                period=period, page=page_param(request))
+    found = None
+    if request.user.is_authenticated and kind == "latest" and tag is None and shared.enabled():
+        found = shared.member_topic_list(request.user, category=category, page=page_param(request))
+    if found is not None:  # rows every member shares, with this member's read marks laid over
+        page, state = found
+        tracking = shared.member_tracking(request.user, state) if category is None else None
+    else:
+        page = selectors.topic_list(request.user, kind=kind, category=category, tag=tag.slug if tag else None,
+                                    period=period, page=page_param(request))
+        tracking = selectors.tracking_counts(request.user) if category is None and tag is None else None
     decorate_topics(page.object_list)
     context = {
         "nav": "forum", "page_obj": page, "topics": page.object_list, "heading": heading, "category": category,
         "topic_rows": topic_rows(page.object_list, request.user),
         "tag": tag, "tab": tab or kind, "period": period, "periods": list(selectors.PERIODS),
-        "tracking": selectors.tracking_counts(request.user) if category is None and tag is None else None,
+        "tracking": tracking,
         "can_start": category is None or bool(can_start_topic(request.user, category, full=False)),
     }
     return render(request, "forum/latest.html", context)

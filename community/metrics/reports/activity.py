@@ -26,6 +26,7 @@ from community.metrics.reports.base import (
     ratio,
     sql_period_index,
 )
+from community.metrics.reports.totals import period_totals
 
 
 def _periods_of(filters, grain: str):
@@ -52,7 +53,12 @@ class ActiveMembers(Report):
 
     def run(self):
         f = self.params
-        if period_code(f.grain):
+        totals = period_totals(f, f.grain, period_index(f.start, f.grain), period_index(f.end, f.grain))
+        if totals is not None:
+            # No member filter: the stored per-period totals, less the excluded members.
+            grouped = {index_to_start(i, f.grain): {"active": t.members, "engaged": t.engaged,
+                                                    "contributors": t.contributors} for i, t in totals.items()}
+        elif period_code(f.grain):
             # Weeks and months: one MemberPeriod row per member and period, so plain counts (no DISTINCT).
             by_index = {
                 row["idx"]: row for row in _periods_of(f, f.grain).values("idx").annotate(
@@ -89,11 +95,17 @@ class Stickiness(Report):
 
     def run(self):
         f = self.params
-        # Whole months: member-days (the sum of active days) and members, from the monthly roll-up.
-        monthly = {
-            index_to_start(row["idx"], "month"): row for row in _periods_of(f, "month").values("idx").annotate(
-                member_days=Sum("days"), mau=Count("pk")).order_by()
-        }
+        # Whole months: member-days (the sum of active days) and members, from the monthly roll-up (or its
+        # stored totals when no member filter is set).
+        totals = period_totals(f, "month", period_index(f.start, "month"), period_index(f.end, "month"))
+        if totals is not None:
+            monthly = {index_to_start(i, "month"): {"member_days": t.member_days, "mau": t.members}
+                       for i, t in totals.items()}
+        else:
+            monthly = {
+                index_to_start(row["idx"], "month"): row for row in _periods_of(f, "month").values("idx").annotate(
+                    member_days=Sum("days"), mau=Count("pk")).order_by()
+            }
         today = timezone.now().date()
         rows = []
         for month in periods(f.start, f.end, "month"):
@@ -128,7 +140,10 @@ class Growth(Report):
             .annotate(n=Count("pk")).values_list("period", "n")
         }
         msql, mparams = members_sql(f)
-        if period_code(f.grain):
+        totals = period_totals(f, f.grain, period_index(f.start, f.grain), period_index(f.end, f.grain))
+        if totals is not None:
+            first = {i: t.first_contributors for i, t in totals.items()}
+        elif period_code(f.grain):
             # First period with a contribution, per member, from the period roll-up.
             first = dict(fetch(
                 f"SELECT t.first_idx, COUNT(*) FROM ("
@@ -164,7 +179,10 @@ class RepeatParticipation(Report):
 
     def run(self):
         f = self.params
-        if period_code(f.grain):
+        totals = period_totals(f, f.grain, period_index(f.start, f.grain), period_index(f.end, f.grain))
+        if totals is not None:
+            grouped = {i: (t.engaged, t.repeaters) for i, t in totals.items()}
+        elif period_code(f.grain):
             grouped = {
                 row["idx"]: (row["n"], row["r"]) for row in _periods_of(f, f.grain).filter(engaged_days__gt=0)
                 .values("idx").annotate(n=Count("pk"), r=Count("pk", filter=Q(engaged_days__gte=2))).order_by()

@@ -172,22 +172,28 @@ def sql_utc_date(col: str) -> str:
 
 @contextmanager
 def report_session() -> Iterator[None]:
-    """Run reports in one read transaction; on PostgreSQL give its sorts and hashes more memory
-    (METRICS_WORK_MEM, default 64MB) so that grouping a few million rows does not spill to disk."""
-    if connection.vendor != "postgresql" or getattr(connection, "_metrics_session", False):
-        yield  # nothing to tune, or already inside a report session
+    """Run reports in one read transaction, sharing what they compute alike (`connection._metrics_memo`, e.g.
+    the period totals); on PostgreSQL give its sorts and hashes more memory (METRICS_WORK_MEM, default 64MB)
+    so that grouping a few million rows does not spill to disk, and turn JIT compilation off."""
+    if getattr(connection, "_metrics_memo", None) is not None:
+        yield  # already inside a report session
         return
-    with transaction.atomic():
-        from django.conf import settings
-
-        work_mem = getattr(settings, "METRICS_WORK_MEM", "64MB")
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT set_config('work_mem', %s, true)", [work_mem])
-        connection._metrics_session = True
-        try:
+    connection._metrics_memo = {}
+    try:
+        if connection.vendor != "postgresql":
             yield
-        finally:
-            connection._metrics_session = False
+            return
+        with transaction.atomic():
+            from django.conf import settings
+
+            work_mem = getattr(settings, "METRICS_WORK_MEM", "64MB")
+            with connection.cursor() as cursor:
+                # No JIT: report queries run in tens of milliseconds, and their row estimates (correlated
+                # subqueries) make the planner compile for seconds.
+                cursor.execute("SELECT set_config('work_mem', %s, true), set_config('jit', 'off', true)", [work_mem])
+            yield
+    finally:
+        connection._metrics_memo = None
 
 
 def fetch(sql: str, params: tuple | list) -> list[tuple]:

@@ -27,6 +27,7 @@ from community.metrics.reports.base import (
     sql_utc_date,
     vendor,
 )
+from community.metrics.reports.totals import cohort_cells, period_totals
 
 
 def _activity_cte(grain: str) -> str:
@@ -96,6 +97,16 @@ class CohortRetention(Report):
         in_cohort = "u.date_joined >= %s AND u.date_joined < %s"
         sizes: dict[int, int] = {}
         cells: dict[int, dict[int, int]] = defaultdict(dict)
+        stored = cohort_cells(f, grain, period_index(first, grain), period_index(f.end, grain))
+        if stored is not None:
+            # No member filter: the cohort sizes from the members, the cells from the period totals.
+            for (c, i), n in stored.items():
+                cells[c][i - c] = n
+            sizes = dict(fetch(
+                f"SELECT {cidx}, COUNT(*) FROM accounts_user u WHERE {in_cohort} AND u.id IN ({msql}) GROUP BY 1",
+                (*cparams, joined_from, joined_before, *mparams),
+            ))
+            return self._rows(first, grain, sizes, cells)
         # One query: the cohort members with their cohort index computed once each (the CTE is referenced
         # twice, so it is materialised rather than inlined), then the cohort sizes (offset -1) and one pass
         # over the cohorts' week (or month) roll-ups: one row per member and active period.
@@ -114,6 +125,10 @@ class CohortRetention(Report):
                 sizes[c] = n
             else:
                 cells[c][k] = n
+        return self._rows(first, grain, sizes, cells)
+
+    def _rows(self, first, grain, sizes, cells):
+        f = self.params
         last = period_index(f.end, grain)
         rows = []
         for start in periods(first, f.end, grain):
@@ -163,35 +178,24 @@ class Lifecycle(Report):
         first = period_start(f.start, grain)
         before = add_periods(first, grain, -1)  # the previous period tells returning from resurrected
         join_idx, jparams = _cohort_index_sql(grain, before, f.end)
-        # One pass over the (member, active period) pairs: the previous and next active period of the same
-        # member (window functions) tell returning from resurrected, and who goes dormant after a period.
-        counts = {
-            i: (a, n, r, s, d) for i, a, n, r, s, d in fetch(
-                # The join period is computed once per row of `seq` (its window functions keep it from
-                # being flattened into the CASE expressions below).
-                f"WITH m AS (SELECT u.id AS id, {join_idx} AS joined FROM accounts_user u WHERE u.id IN ({msql})),"
-                f" act AS ({_activity_cte(grain)}),"
-                f" seq AS (SELECT act.member_id, act.idx, act.joined,"
-                f"  LAG(act.idx) OVER (PARTITION BY act.member_id ORDER BY act.idx) AS prev,"
-                f"  LEAD(act.idx) OVER (PARTITION BY act.member_id ORDER BY act.idx) AS next FROM act)"
-                f" SELECT seq.idx, COUNT(*),"
-                f" SUM(CASE WHEN seq.joined = seq.idx THEN 1 ELSE 0 END),"
-                f" SUM(CASE WHEN seq.joined <> seq.idx AND seq.prev = seq.idx - 1 THEN 1 ELSE 0 END),"
-                f" SUM(CASE WHEN seq.joined <> seq.idx AND (seq.prev IS NULL OR seq.prev <> seq.idx - 1)"
-                f"  THEN 1 ELSE 0 END),"
-                f" SUM(CASE WHEN seq.next IS NULL OR seq.next <> seq.idx + 1 THEN 1 ELSE 0 END)"
-                f" FROM seq GROUP BY seq.idx",
-                (*jparams, *mparams, *_bounds(grain, before, f.end)),
-            )
-        }
-        # Members active in period i who are not active in i + 1 are dormant in i + 1.
-        dormant = {i + 1: int(v[4] or 0) for i, v in counts.items()}
+        totals = period_totals(f, grain, period_index(first, grain), period_index(f.end, grain), previous=True)
+        if totals is not None:
+            # No member filter: the stored per-period totals, less the excluded members.
+            counts = {i: (t.members, t.new, t.continuing - t.new_continuing, t.continuing)
+                      for i, t in totals.items()}
+        elif period_code(grain):
+            counts = self._period_counts(grain, msql, mparams, join_idx, jparams, before)
+        else:
+            counts = self._day_counts(grain, msql, mparams, join_idx, jparams, before)
         rows = []
         for start in periods(first, f.end, grain):
             i = period_index(start, grain)
-            active, new, returning, resurrected = (int(v or 0) for v in counts.get(i, (0, 0, 0, 0, 0))[:4])
-            previous = counts.get(i - 1, (0,))[0] or 0
-            gone = dormant.get(i, 0)
+            active, new, returning, continuing = counts.get(i, (0, 0, 0, 0))
+            previous = counts.get(i - 1, (0,))[0]
+            # Members active in the previous period but not in this one went dormant in it; the active who are
+            # neither new nor returning came back (resurrected).
+            gone = previous - continuing
+            resurrected = active - new - returning
             rows.append({
                 "period": start, "label": period_label(start, grain), "active": active, "new": new,
                 "returning": returning, "resurrected": resurrected, "dormant": gone,
@@ -199,6 +203,43 @@ class Lifecycle(Report):
                 "resurrection": ratio(resurrected, active),
             })
         return rows
+
+    def _period_counts(self, grain, msql, mparams, join_idx, jparams, before) -> dict[int, tuple[int, int, int, int]]:
+        """Per period index: (active, new, returning, continuing = active in the previous period too, new or
+        not). Weeks and months: one pass over the member/period roll-up, whose prev_idx names each member's
+        previous active period, so neither a sort nor a window function is needed."""
+        return {
+            i: (int(a), int(n or 0), int(r or 0), int(c or 0)) for i, a, n, r, c in fetch(
+                f"WITH m AS (SELECT u.id AS id, {join_idx} AS joined FROM accounts_user u WHERE u.id IN ({msql}))"
+                f" SELECT mp.idx, COUNT(*),"
+                f" SUM(CASE WHEN m.joined = mp.idx THEN 1 ELSE 0 END),"
+                f" SUM(CASE WHEN mp.prev_idx = mp.idx - 1 AND m.joined <> mp.idx THEN 1 ELSE 0 END),"
+                f" SUM(CASE WHEN mp.prev_idx = mp.idx - 1 THEN 1 ELSE 0 END)"
+                f" FROM metrics_memberperiod mp JOIN m ON m.id = mp.member_id"
+                f" WHERE mp.grain = %s AND mp.idx >= %s AND mp.idx <= %s GROUP BY mp.idx",
+                (*jparams, *mparams, period_code(grain), *_bounds(grain, before, self.params.end)),
+            )
+        }
+
+    def _day_counts(self, grain, msql, mparams, join_idx, jparams, before) -> dict[int, tuple[int, int, int, int]]:
+        """As `_period_counts` for days, from the daily roll-up: the previous active day of the same member by a
+        window function."""
+        return {
+            i: (int(a), int(n or 0), int(r or 0), int(c or 0)) for i, a, n, r, c in fetch(
+                # The join period is computed once per row of `seq` (its window function keeps it from
+                # being flattened into the CASE expressions below).
+                f"WITH m AS (SELECT u.id AS id, {join_idx} AS joined FROM accounts_user u WHERE u.id IN ({msql})),"
+                f" act AS ({_activity_cte(grain)}),"
+                f" seq AS (SELECT act.member_id, act.idx, act.joined,"
+                f"  LAG(act.idx) OVER (PARTITION BY act.member_id ORDER BY act.idx) AS prev FROM act)"
+                f" SELECT seq.idx, COUNT(*),"
+                f" SUM(CASE WHEN seq.joined = seq.idx THEN 1 ELSE 0 END),"
+                f" SUM(CASE WHEN seq.joined <> seq.idx AND seq.prev = seq.idx - 1 THEN 1 ELSE 0 END),"
+                f" SUM(CASE WHEN seq.prev = seq.idx - 1 THEN 1 ELSE 0 END)"
+                f" FROM seq GROUP BY seq.idx",
+                (*jparams, *mparams, *_bounds(grain, before, self.params.end)),
+            )
+        }
 
 
 __all__ = ["CohortRetention", "Lifecycle", "index_to_start"]
