@@ -107,8 +107,11 @@ def detail_redirect(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _rsvp_context(request: HttpRequest, event: Event) -> dict:
     rsvp = selectors.member_rsvp(member=request.user, event=event)
+    join_url = join_link_for(rsvp) if rsvp else ""
+    if not join_url and event.is_online and event.join_url and can_manage_event(request.user, event):
+        join_url = event.join_url  # hosts join their own event from its page too, without answering it
     return {
-        "event": event, "rsvp": rsvp, "join_url": join_link_for(rsvp) if rsvp else "",
+        "event": event, "rsvp": rsvp, "join_url": join_url,
         "position": selectors.waitlist_position(rsvp=rsvp) if rsvp else None,
         "rsvp_open": event.rsvp_open(), "plus_one_range": range(event.max_plus_ones + 1),
     }

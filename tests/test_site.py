@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -91,3 +92,22 @@ def test_javascript_catalogue_is_served_per_language(client):
     assert catalogue.status_code == 200
     assert "max-age=86400" in catalogue["Cache-Control"]
     assert b"django.gettext" in catalogue.content or b"gettext" in catalogue.content
+
+
+def _database_settings(**extra: str) -> dict:
+    code = ("import json, django; django.setup(); from django.conf import settings; "
+            "print(json.dumps({k: settings.DATABASES['default'][k] for k in ('ENGINE', 'OPTIONS', 'CONN_MAX_AGE')}))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=_deploy_env(**extra), capture_output=True,
+                         text=True, timeout=60)
+    assert out.returncode == 0, out.stderr[-2000:]
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def test_production_pools_postgresql_connections_unless_told_not_to():
+    url = "postgres://u:p@db.example.com:5432/community"
+    pooled = _database_settings(DATABASE_URL=url, DB_CONN_MAX_AGE="60", DB_POOL_MAX="4")
+    assert pooled["OPTIONS"]["pool"] == {"min_size": 2, "max_size": 4, "timeout": 10}
+    assert pooled["CONN_MAX_AGE"] == 0  # Django refuses persistent connections beside a pool
+    assert "pool" not in _database_settings(DATABASE_URL=url, DB_POOL="0")["OPTIONS"]
+    sqlite = _database_settings(DATABASE_URL="sqlite:////tmp/community-settings-test.sqlite3")
+    assert sqlite["ENGINE"] == "config.db.sqlite3"  # SQLite keeps a few connections between requests

@@ -101,3 +101,8 @@ def test_live_events(online_event, cast, manager, make_member, live_events):
     for stream, payload in live_events:
         text = json.dumps(payload)
         assert "meet.example.com" not in text and "join" not in text
+
+
+def test_hosts_see_the_link_on_the_event_page_without_answering(online_event, cast, login, manager):
+    assert LINK in login(manager).get(online_event.get_absolute_url()).content.decode()
+    assert LINK not in login(cast["interested"]).get(online_event.get_absolute_url()).content.decode()
