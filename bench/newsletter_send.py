@@ -1,7 +1,7 @@
 """Newsletter sending throughput and memory, one worker (never a test).
 
     .venv/bin/python bench/newsletter_send.py [--recipients 100000] [--db sqlite|postgres] [--batch 500]
-                                              [--tracemalloc]
+                                              [--tracemalloc] [--profile-sql]
 
 Makes a fresh database (a temporary SQLite file, or a throwaway PostgreSQL database), migrates it, writes
 N confirmed newsletter subscribers, and sends one issue to all of them through the real engine
@@ -14,15 +14,19 @@ Memory: the locmem backend keeps a deep copy of every message in `django.core.ma
 with the number of recipients by design. That is the test backend's memory, not ours, so the bench's
 backend clears the outbox after every batch (when the engine closes the connection); what remains is the
 engine's own memory. Throughput is printed per wall-clock second and per CPU-second of this process (the
-latter does not depend on what else the machine is running). Printed: peak RSS of the process (getrusage ru_maxrss, monotonic) and, with
---tracemalloc, the peak of Python allocations within each stretch (slower: tracemalloc hooks every
-allocation, so throughput is then not representative).
+latter does not depend on what else the machine is running; the load average is printed before and after,
+since the wall-clock figure does). --profile-sql adds, at the end, the time spent in each kind of SQL
+statement during the send (summed per statement prefix, round trip included). Printed: peak RSS of the
+process (getrusage ru_maxrss, monotonic) and, with --tracemalloc, the peak of Python allocations within each
+stretch (slower: tracemalloc hooks every allocation, so throughput is then not representative).
 """
 
 from __future__ import annotations
 
 import argparse
+import collections
 import os
+import re
 import resource
 import subprocess
 import sys
@@ -76,6 +80,7 @@ def main() -> None:
     parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--batch", type=int, default=500)
     parser.add_argument("--tracemalloc", action="store_true")
+    parser.add_argument("--profile-sql", action="store_true", help="time spent per kind of SQL statement")
     args = parser.parse_args()
 
     url, cleanup = setup_database(args.db)
@@ -94,6 +99,7 @@ def run(args) -> None:
     from django.conf import settings
     from django.core import mail
     from django.core.mail.backends.locmem import EmailBackend
+    from django.db import connection as db
     from django.core.management import call_command
     from django.utils import timezone
 
@@ -154,6 +160,20 @@ def run(args) -> None:
     composer = IssueComposer(issue)
     if args.tracemalloc:
         tracemalloc.start()
+    sql_time: dict[str, list] = collections.defaultdict(lambda: [0, 0.0])  # statement prefix -> [count, seconds]
+
+    def time_sql(execute, sql, params, many, context):
+        started = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            entry = sql_time[re.sub(r"\s+", " ", sql).strip()[:80]]
+            entry[0] += 1
+            entry[1] += time.perf_counter() - started
+
+    if args.profile_sql:
+        db.execute_wrappers.append(time_sql)
+    print(f"load average before the send: {' '.join(f'{load:.2f}' for load in os.getloadavg())}")
     print()
     print(f"{'sent':>8} {'msg/s (all)':>12} {'msg/s (stretch)':>16} {'msg/CPU-s':>10} {'RSS MB':>7} "
           f"{'peak RSS MB':>12}"
@@ -181,6 +201,8 @@ def run(args) -> None:
         last_time, last_sent, last_cpu = now, sent, cpu
     total_s = time.perf_counter() - started
     cpu_s = time.process_time() - cpu_started
+    if args.profile_sql:
+        db.execute_wrappers.remove(time_sql)
     sending.deliver(issue.pk, connection=connection, size=args.batch, composer=composer)  # finds nothing: done
     assert NewsletterDelivery.objects.filter(issue=issue, status="sent").count() == sent == n, "not all sent"
     issue.refresh_from_db()
@@ -190,6 +212,11 @@ def run(args) -> None:
     print(f"this process used {cpu_s:.1f}s of CPU for it: {sent / cpu_s:,.0f} messages per CPU-second "
           f"(the database server's CPU, for PostgreSQL, is not included); load average "
           f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+    if args.profile_sql:
+        print()
+        print(f"time in SQL during the send: {sum(t for _n, t in sql_time.values()):.2f}s of {total_s:.1f}s")
+        for statement, (count, seconds) in sorted(sql_time.items(), key=lambda item: -item[1][1])[:10]:
+            print(f"{seconds * 1000:9.0f} ms {count:6d} x {seconds / count * 1000:7.2f} ms  {statement}")
 
 
 if __name__ == "__main__":

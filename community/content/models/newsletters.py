@@ -124,12 +124,15 @@ class NewsletterDelivery(models.Model):
     community.content.sending).
     """
 
-    issue = models.ForeignKey(NewsletterIssue, on_delete=models.CASCADE, related_name="deliveries")
+    # Every status change of a row rewrites each of its index entries (status is indexed, so no in-place
+    # update), twice per recipient: so no index more than needed. `issue` is served by the unique
+    # (issue, email) index; member and subscriber are each set on only some rows (partial indexes below).
+    issue = models.ForeignKey(NewsletterIssue, on_delete=models.CASCADE, related_name="deliveries", db_index=False)
     email = models.EmailField(max_length=254, help_text="Lower-cased address the issue goes to.")
     member = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                               related_name="newsletter_deliveries")
+                               related_name="newsletter_deliveries", db_index=False)
     subscriber = models.ForeignKey("content.Subscriber", null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="deliveries")
+                                   related_name="deliveries", db_index=False)
     name = models.CharField(max_length=120, blank=True, help_text="For the greeting.")
     language = models.CharField(max_length=8, default="en")
     status = models.CharField(max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING)
@@ -153,6 +156,10 @@ class NewsletterDelivery(models.Model):
             # Rows in flight, for the end of a send, the sweep and the tick's "is a worker alive":
             models.Index(fields=["issue", "claimed_at"], name="content_delivery_sending_idx",
                          condition=Q(status="sending")),
+            # Deleting a member or subscriber sets their deliveries' link to NULL: found by these.
+            models.Index(fields=["member"], name="content_delivery_member_idx", condition=Q(member__isnull=False)),
+            models.Index(fields=["subscriber"], name="content_delivery_subscr_idx",
+                         condition=Q(subscriber__isnull=False)),
         ]
 
     def __str__(self) -> str:
