@@ -86,3 +86,45 @@ def test_load_permissions_matches_django(make_member, moderator):
         expected = type(user).objects.get(pk=user.pk).get_all_permissions()
         permissions.load_permissions(user)
         assert user._perm_cache == expected
+
+
+def test_readers_among_agrees_with_can_view_topic(make_topic, restricted, members_only, settled_member, moderator,
+                                                  staff_member, author):
+    from django.contrib.auth.models import Permission
+
+    vip, outsider, cat_moderator, direct = (settled_member() for _ in range(4))
+    vip.groups.add(restricted.access_groups.get())
+    restricted.moderators.add(cat_moderator)
+    direct.user_permissions.add(Permission.objects.get(codename="moderate_community"))
+    people = [vip, outsider, cat_moderator, direct, moderator, staff_member]
+    for category in (restricted, members_only):
+        topic = make_topic(cat=category, by=staff_member, title=f"In {category.slug}")
+        fresh = [type(p).objects.get(pk=p.pk) for p in people]  # no permission caches carried over
+        expected = {p.pk for p in fresh if permissions.can_view_topic(type(p).objects.get(pk=p.pk), topic)}
+        assert permissions.readers_among(fresh, topic) == expected
+    assert outsider.pk not in permissions.readers_among(people, topic=make_topic(cat=restricted, by=staff_member))
+
+
+def test_announcing_a_reply_costs_the_same_for_2_or_20_watchers_of_a_restricted_category(
+        make_topic, restricted, settled_member, staff_member, notified):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from community.forum import actions
+    from community.forum.models import SubscriptionLevel
+
+    topic = make_topic(cat=restricted, by=staff_member, title="Watched closely")
+    group = restricted.access_groups.get()
+
+    def reply_with(n: int) -> int:
+        for _ in range(n):
+            watcher = settled_member()
+            watcher.groups.add(group)
+            actions.subscription_set(user=watcher, category=restricted, level=SubscriptionLevel.WATCHING)
+        with CaptureQueriesContext(connection) as ctx:
+            actions.reply_create(author=staff_member, topic=topic, raw=f"News for {n}")
+        return len(ctx.captured_queries)
+
+    few = reply_with(2)
+    assert reply_with(18) == few  # 20 watchers now
+    assert len([c for c in notified.calls if c["kind"] == "watching"]) == 2 + 20
