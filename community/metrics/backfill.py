@@ -158,20 +158,27 @@ def rebuild_periods(*, since: date | None = None, stdout=None) -> int:
         idx = sql_period_index(name, "da.day")
         # The previous active period of the member (prev_idx): the previous row rebuilt, else (rebuilding from
         # `since`) the member's last period kept before it.
+        # Likewise whether the member contributed in an earlier period (contributed_before).
         prev = "LAG(t.idx) OVER (PARTITION BY t.member_id ORDER BY t.idx)"
+        before = ("COALESCE(MAX(CASE WHEN t.contributions > 0 THEN 1 ELSE 0 END) OVER (PARTITION BY t.member_id"
+                  " ORDER BY t.idx ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) > 0")
         params = [grain]
         if since:
             prev = (f"COALESCE({prev}, (SELECT MAX(p.idx) FROM metrics_memberperiod p"
                     f" WHERE p.member_id = t.member_id AND p.grain = %s AND p.idx < t.idx))")
-            params.append(grain)
+            before = (f"({before} OR EXISTS (SELECT 1 FROM metrics_memberperiod p WHERE p.member_id = t.member_id"
+                      f" AND p.grain = %s AND p.idx < t.idx AND p.contributions > 0))")
+            params += [grain, grain]
         with connection.cursor() as cursor:
             cursor.execute(
-                "INSERT INTO metrics_memberperiod"
-                " (member_id, grain, idx, start, days, engaged_days, contributions, prev_idx)"
-                f" SELECT t.member_id, %s, t.idx, t.start, t.days, t.engaged_days, t.contributions, {prev} FROM ("
+                "INSERT INTO metrics_memberperiod (member_id, grain, idx, start, days, engaged_days, contributions,"
+                " newsletter_opened, newsletter_clicked, prev_idx, contributed_before)"
+                f" SELECT t.member_id, %s, t.idx, t.start, t.days, t.engaged_days, t.contributions, t.opened > 0,"
+                f" t.clicked > 0, {prev}, {before} FROM ("
                 f" SELECT da.member_id AS member_id, {idx} AS idx, MIN({sql_period_start(name, 'da.day')}) AS start,"
                 f" COUNT(*) AS days, SUM(CASE WHEN da.engaged THEN 1 ELSE 0 END) AS engaged_days,"
-                f" SUM(da.contributions) AS contributions"
+                f" SUM(da.contributions) AS contributions, MAX(da.newsletters_opened) AS opened,"
+                f" MAX(da.newsletters_clicked) AS clicked"
                 f" FROM metrics_dailyactivity da {where} GROUP BY da.member_id, {idx}) t",
                 [*params, *where_params],
             )

@@ -130,6 +130,9 @@ class DailyActivity(models.Model):
         indexes = [
             models.Index(fields=["day", "member"], name="metrics_daily_day_member"),
             models.Index(fields=["day"], name="metrics_daily_day", condition=models.Q(engaged=True)),
+            # The newsletter report reads only the days with an open or a click.
+            models.Index(fields=["day", "member"], name="metrics_daily_newsletters",
+                         condition=models.Q(newsletters_opened__gt=0) | models.Q(newsletters_clicked__gt=0)),
         ]
 
     def __str__(self) -> str:
@@ -152,6 +155,11 @@ class MemberPeriod(models.Model):
     days = models.PositiveSmallIntegerField(default=0, help_text="Active days in the period.")
     engaged_days = models.PositiveSmallIntegerField(default=0, help_text="Days with a post, reaction or attendance.")
     contributions = models.PositiveIntegerField(default=0, help_text="Topics started plus replies.")
+    newsletter_opened = models.BooleanField(default=False, help_text="Opened a newsletter in the period.")
+    newsletter_clicked = models.BooleanField(default=False, help_text="Clicked a newsletter link in the period.")
+    contributed_before = models.BooleanField(
+        default=False, help_text="The member contributed in an earlier period of the same grain (so a "
+                                 "contribution in this one is not their first: new contributors).")
     prev_idx = models.IntegerField(
         null=True, blank=True,
         help_text="Index of the member's previous active period of the same grain (None for the first): the "
@@ -183,6 +191,8 @@ class PeriodTotal(models.Model):
     member_days = models.PositiveIntegerField(default=0, help_text="Sum of active days.")
     continuing = models.PositiveIntegerField(default=0, help_text="Members active in the previous period too.")
     first_contributors = models.PositiveIntegerField(default=0, help_text="Members who posted for the first time.")
+    openers = models.PositiveIntegerField(default=0, help_text="Members who opened a newsletter.")
+    clickers = models.PositiveIntegerField(default=0, help_text="Members who clicked a newsletter link.")
     computed_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -7,9 +7,11 @@ from datetime import date, timedelta
 import pytest
 
 from community.metrics.actions import record
+from community.metrics.reports.base import period_index
 from community.metrics.reports import (
     ActiveMembers,
     CohortRetention,
+    NewsletterRates,
     Filters,
     Growth,
     Lifecycle,
@@ -179,3 +181,68 @@ def test_cohort_and_lifecycle_join_boundaries_are_utc_days(make_member):
     # W02: first, w02end new; "before" joined in W01 -> resurrected. W03: w03start, last new; "before" returning.
     assert [(r["label"], r["active"], r["new"], r["returning"], r["resurrected"]) for r in life] == [
         ("2026-W02", 3, 2, 0, 1), ("2026-W03", 3, 2, 1, 0)]
+
+
+def _unfiltered_rows():
+    months = Filters(start=date(2026, 1, 1), end=date(2026, 1, 31), grain="month")
+    return {
+        "active": ActiveMembers(JAN_WEEKS).run(), "growth": Growth(JAN_WEEKS).run(),
+        "cohorts": CohortRetention(JAN_WEEKS).run(), "lifecycle": Lifecycle(JAN_WEEKS).run(),
+        "repeat": RepeatParticipation(JAN_WEEKS).run(), "stickiness": Stickiness(months).run(),
+        "lifecycle_m": Lifecycle(months).run(), "cohorts_m": CohortRetention(months).run(),
+        "newsletters": NewsletterRates(JAN_WEEKS).run(), "newsletters_m": NewsletterRates(months).run(),
+    }
+
+
+def test_stored_period_totals_give_the_same_reports(cohort_world):
+    """The unfiltered reports read PeriodTotal (weeks and months that are over, per join cohort) less the
+    excluded members (here the staff member, who is in the stored totals); the same figures as counting live."""
+    from community.metrics.actions import totals_refresh
+    from community.metrics.models import PeriodTotal
+
+    for member, day in (("a", "2026-01-13"), ("a", "2026-01-14"), ("b", "2026-01-13"), ("s", "2026-01-13")):
+        record(member=cohort_world[member], kind="newsletter.opened", at=at(day))
+    record(member=cohort_world["b"], kind="newsletter.clicked", at=at("2026-01-21"))
+    live = _unfiltered_rows()
+    # W03: A and B opened (the staff member is excluded); W04: B clicked. January: 2 openers, 1 clicker.
+    assert [(r["openers"], r["clickers"]) for r in live["newsletters"]] == [(0, 0), (2, 0), (0, 1)]
+    assert [(r["openers"], r["clickers"]) for r in live["newsletters_m"]] == [(2, 1)]
+    totals_refresh()
+    # Weeks W02, W03, W04 (cohorts W02 and W03) and January; the staff member is counted in the stored rows.
+    assert PeriodTotal.objects.filter(grain="w").count() == 5  # W02/W02, W03/W02, W03/W03, W04/W02, W04/W03
+    assert sum(PeriodTotal.objects.filter(grain="m").values_list("members", flat=True)) == 4  # A, B, C, staff
+    assert _unfiltered_rows() == live
+    # A filtered view does not use them: only C speaks Latvian.
+    cohort_world["c"].locale = "lv"
+    cohort_world["c"].save()
+    lv = Filters(start=JAN_WEEKS.start, end=JAN_WEEKS.end, grain="week", language="lv")
+    assert [r["active"] for r in ActiveMembers(lv).run()] == [0, 1, 1]
+
+
+def test_stored_totals_follow_suspensions_and_backdated_acts(cohort_world):
+    from django.utils import timezone
+
+    from community.metrics.actions import totals_refresh
+    from community.metrics.models import PeriodTotal
+
+    totals_refresh()
+    # Alice suspended after the refresh: excluded at once. W02: B; W03: C; W04: B, C.
+    alice = cohort_world["a"]
+    alice.suspended_until = timezone.now() + timedelta(days=2)
+    alice.save()
+    assert [r["active"] for r in ActiveMembers(JAN_WEEKS).run()] == [1, 1, 2]
+    alice.suspended_until = None
+    alice.save()
+    # A backdated act (Bob visits on 13 Jan, W03) drops the stored rows of W03 and later weeks (Bob's W04 now
+    # follows an active W03) and of January onwards, counted live again:
+    # W03 now A, B, C; B was active in W02 -> returning 2 (A, B), new 1 (C); nobody went dormant.
+    record(member=cohort_world["b"], kind="visit.day", at=at("2026-01-13"))
+    assert list(PeriodTotal.objects.filter(grain="w").values_list("idx", flat=True).distinct()) == [
+        period_index(date(2026, 1, 5), "week")]
+    assert not PeriodTotal.objects.filter(grain="m").exists()
+    assert [r["active"] for r in ActiveMembers(JAN_WEEKS).run()] == [2, 3, 3]
+    w03 = Lifecycle(JAN_WEEKS).run()[1]
+    assert (w03["active"], w03["new"], w03["returning"], w03["resurrected"], w03["dormant"]) == (3, 1, 2, 0, 0)
+    live = _unfiltered_rows()
+    totals_refresh()
+    assert _unfiltered_rows() == live

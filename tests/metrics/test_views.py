@@ -114,3 +114,35 @@ def test_report_cache_and_refresh_command(cohort_world, settings, django_assert_
         again, cached = run_report("active", f)
     assert cached == rows and again.computed_at == report.computed_at
     call_command("metrics_refresh", stdout=io.StringIO())
+
+
+def test_dashboard_lists_precomputed_at_risk_scores_and_when(make_member, manager, login, settings,
+                                                             django_assert_max_num_queries):
+    """After metrics_refresh the at-risk section reads MemberHealth (one query) and says when the scores were
+    computed; the actions on the listed members still work."""
+    from community.metrics.actions import health_refresh
+    from community.metrics.models import MemberHealth
+
+    settings.METRICS_REPORT_CACHE_SECONDS = 0
+    today = timezone.now().date()
+    drifting = make_member(handle="drifting")
+    # Replied on 10 days 40-49 days ago (prior window), visited once 20 days ago: silent 20 days -> -13; 1 day
+    # now vs 10 per 60 = 5 per 30 -> -24; stopped posting -> -15; one kind dropped -> -5. Health 43 (< 60).
+    for i in range(10):
+        record(member=drifting, kind="post.replied", at=at((today - timedelta(days=40 + i)).isoformat()))
+    record(member=drifting, kind="visit.day", at=at((today - timedelta(days=20)).isoformat()))
+    health_refresh(end=today)
+    assert MemberHealth.objects.get(member=drifting).score == 43
+    client = login(manager)
+    client.get("/healthz")
+    with django_assert_max_num_queries(30):
+        response = client.get("/dashboard/")
+    body = response.content.decode()
+    assert f'id="risk-{drifting.pk}"' in body
+    assert "Figures computed at" in response.context["at_risk"].description
+    assert "No activity for 20 days" in body
+    client.post("/dashboard/at-risk/", {"members": [drifting.pk], "action": "segment", "name": "Computed"})
+    assert list(SavedSegment.objects.get(name="Computed").members.all()) == [drifting]
+    client.post("/dashboard/at-risk/", {"members": [drifting.pk], "action": "digest"})
+    assert DigestBoost.objects.pending().filter(member=drifting).exists()
+    assert client.get(f"/dashboard/message/{drifting.pk}/").status_code == 200

@@ -25,6 +25,7 @@ from community.metrics.reports.base import (
     periods,
     ratio,
     sql_period_index,
+    vendor,
 )
 from community.metrics.reports.totals import period_totals
 
@@ -133,12 +134,22 @@ class Growth(Report):
         f = self.params
         start = datetime(f.start.year, f.start.month, f.start.day, tzinfo=dt_timezone.utc)
         end = datetime(f.end.year, f.end.month, f.end.day, tzinfo=dt_timezone.utc) + timedelta(days=1)
-        joined = {
-            (p.date() if isinstance(p, datetime) else p): n
-            for p, n in members(f).filter(date_joined__gte=start, date_joined__lt=end)
-            .annotate(period=Trunc("date_joined", f.grain, tzinfo=dt_timezone.utc)).values("period")
-            .annotate(n=Count("pk")).values_list("period", "n")
-        }
+        in_range = members(f).filter(date_joined__gte=start, date_joined__lt=end)
+        starts = periods(f.start, f.end, f.grain)
+        if vendor() == "postgresql":
+            # The period of each join by a binary search of the period boundaries (width_bucket) rather than
+            # truncating every join time in UTC: bucket n is the n-th period.
+            bounds = [start] + [datetime(d.year, d.month, d.day, tzinfo=dt_timezone.utc) for d in starts[1:]]
+            sql, params = in_range.values("date_joined").query.sql_with_params()
+            joined = {starts[b - 1]: n for b, n in fetch(
+                f"SELECT width_bucket(j.date_joined, %s::timestamptz[]), COUNT(*) FROM ({sql}) j GROUP BY 1",
+                (bounds, *params))}
+        else:
+            joined = {
+                (p.date() if isinstance(p, datetime) else p): n
+                for p, n in in_range.annotate(period=Trunc("date_joined", f.grain, tzinfo=dt_timezone.utc))
+                .values("period").annotate(n=Count("pk")).values_list("period", "n")
+            }
         msql, mparams = members_sql(f)
         totals = period_totals(f, f.grain, period_index(f.start, f.grain), period_index(f.end, f.grain))
         if totals is not None:

@@ -16,6 +16,7 @@ from community.metrics.reports.base import (
     add_periods,
     fetch,
     index_to_start,
+    members,
     members_sql,
     period_code,
     period_index,
@@ -102,9 +103,10 @@ class CohortRetention(Report):
             # No member filter: the cohort sizes from the members, the cells from the period totals.
             for (c, i), n in stored.items():
                 cells[c][i - c] = n
+            joined_sql, joined_params = members(f).values("pk", "date_joined").query.sql_with_params()
             sizes = dict(fetch(
-                f"SELECT {cidx}, COUNT(*) FROM accounts_user u WHERE {in_cohort} AND u.id IN ({msql}) GROUP BY 1",
-                (*cparams, joined_from, joined_before, *mparams),
+                f"SELECT {cidx}, COUNT(*) FROM ({joined_sql}) u WHERE {in_cohort} GROUP BY 1",
+                (*cparams, *joined_params, joined_from, joined_before),
             ))
             return self._rows(first, grain, sizes, cells)
         # One query: the cohort members with their cohort index computed once each (the CTE is referenced

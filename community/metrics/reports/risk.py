@@ -17,7 +17,7 @@ from django.utils.translation import gettext as gettext_now
 from django.utils.translation import gettext_lazy as _
 
 from community.metrics.models import KIND_COLUMNS, Campaign, CampaignMember, DailyActivity, MemberHealth
-from community.metrics.reports.base import Column, Filters, Report, members, ratio
+from community.metrics.reports.base import Column, Filters, Report, fetch, members, ratio
 
 RECENT_DAYS = 30  # the "now" window
 PRIOR_DAYS = 60  # the window before it, to compare against
@@ -43,14 +43,20 @@ def rule_text(code: str, params: dict[str, Any]) -> str:
 
 @dataclass
 class Rule:
-    text: str
+    """One rule that moved a health score: what it took off (`delta`) and why (`text`, in the active language
+    when read; stored scores keep the code and the numbers)."""
+
+    code: str
     delta: int
-    code: str = ""
     params: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def text(self) -> str:
+        return rule_text(self.code, self.params)
 
     @classmethod
     def make(cls, code: str, delta: int, **params: Any) -> Rule:
-        return cls(text=rule_text(code, params), delta=delta, code=code, params=params)
+        return cls(code=code, delta=delta, params=params)
 
     def as_json(self) -> dict[str, Any]:
         return {"code": self.code, "delta": self.delta, **self.params}
@@ -123,6 +129,8 @@ def score_everyone(*, end: date) -> list[tuple[HealthScore, bool]]:
     for column in BREADTH_COLUMNS:
         sums[f"r_{column}"] = Sum(column, filter=recent)
         sums[f"p_{column}"] = Sum(column, filter=prior)
+    names = ["member_id", "last_active", "recent_days", "prior_days", "prior_engaged", "recent_contributions",
+             "prior_contributions", *sums]
     grouped = (
         DailyActivity.objects.filter(day__gte=prior_start, day__lte=end,
                                      member_id__in=User.objects.reportable().values("pk"))
@@ -131,10 +139,16 @@ def score_everyone(*, end: date) -> list[tuple[HealthScore, bool]]:
             prior_engaged=Count("pk", filter=prior & Q(engaged=True)),
             recent_contributions=Sum("contributions", filter=recent),
             prior_contributions=Sum("contributions", filter=prior), **sums,
-        ).order_by()
+        ).order_by().values_list(*names)
     )
+    # Fetched with a plain cursor: tens of thousands of rows of plain numbers need none of the ORM's
+    # per-value conversions.
+    sql, params = grouped.query.sql_with_params()
     out = []
-    for row in grouped.iterator(chunk_size=5000):
+    for row in fetch(sql, params):
+        row = dict(zip(names, row, strict=True))
+        if isinstance(row["last_active"], str):  # SQLite returns dates as text to a plain cursor
+            row["last_active"] = date.fromisoformat(row["last_active"])
         health = score_member(
             end=end, last_active=row["last_active"], recent_days=row["recent_days"], prior_days=row["prior_days"],
             recent_contributions=row["recent_contributions"] or 0, prior_contributions=row["prior_contributions"] or 0,
@@ -262,7 +276,8 @@ class AtRisk(Report):
         if found is not None:
             scores, computed_at = found
             self.computed_at = computed_at
-            self.note = str(_("Health scores computed at %(when)s.")
+            # When the scores were computed (the dashboard's own wording, already translated).
+            self.note = str(_("Figures computed at %(when)s.")
                             % {"when": date_format(localtime(computed_at), "DATETIME_FORMAT")})
         else:
             scores = compute_health_scores(filters=self.params, limit=self.limit)

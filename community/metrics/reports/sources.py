@@ -17,12 +17,15 @@ from community.metrics.reports.base import (
     Chart,
     Column,
     Report,
+    index_to_start,
     members,
     percentile,
+    period_index,
     period_label,
     periods,
     ratio,
 )
+from community.metrics.reports.totals import period_totals
 
 
 def model(app_label: str, name: str, *fields: str):
@@ -238,15 +241,13 @@ class NewsletterRates(Report):
 
     def run(self):
         f = self.params
-        acts = {
-            row["period"]: row for row in
-            DailyActivity.objects.filter(day__gte=f.start, day__lte=f.end, member_id__in=members(f).values("pk"))
-            .filter(Q(newsletters_opened__gt=0) | Q(newsletters_clicked__gt=0))
-            .annotate(period=Trunc("day", f.grain)).values("period")
-            .annotate(openers=Count("member_id", distinct=True, filter=Q(newsletters_opened__gt=0)),
-                      clickers=Count("member_id", distinct=True, filter=Q(newsletters_clicked__gt=0)),
-                      opens=Sum("newsletters_opened"))
-        }
+        totals = period_totals(f, f.grain, period_index(f.start, f.grain), period_index(f.end, f.grain))
+        if totals is not None:
+            # No member filter, weeks or months: the period totals of the members' roll-ups.
+            acts = {index_to_start(i, f.grain): {"openers": t.openers, "clickers": t.clickers}
+                    for i, t in totals.items()}
+        else:
+            acts = self._acts(f)
         sent: dict = {}
         Delivery = model("content", "NewsletterDelivery", "sent_at", "member")
         if Delivery is not None:
@@ -267,3 +268,15 @@ class NewsletterRates(Report):
                          "clickers": a.get("clickers", 0), "open_rate": ratio(a.get("openers", 0), s),
                          "click_rate": ratio(a.get("clickers", 0), s)})
         return rows
+
+    def _acts(self, f) -> dict:
+        """Openers and clickers per period from the daily roll-up (days, or filtered members)."""
+        return {
+            row["period"]: row for row in
+            DailyActivity.objects.filter(day__gte=f.start, day__lte=f.end, member_id__in=members(f).values("pk"))
+            .filter(Q(newsletters_opened__gt=0) | Q(newsletters_clicked__gt=0))
+            .annotate(period=Trunc("day", f.grain)).values("period")
+            .annotate(openers=Count("member_id", distinct=True, filter=Q(newsletters_opened__gt=0)),
+                      clickers=Count("member_id", distinct=True, filter=Q(newsletters_clicked__gt=0)),
+                      opens=Sum("newsletters_opened"))
+        }

@@ -19,7 +19,8 @@ from django.db import connection
 from community.metrics.reports.base import fetch, period_code, period_index, sql_period_index, sql_utc_date
 
 # Counted per (period, cohort), in this order, by `aggregate_sql`.
-FIELDS = ("members", "engaged", "contributors", "repeaters", "member_days", "continuing", "first_contributors")
+FIELDS = ("members", "engaged", "contributors", "repeaters", "member_days", "continuing", "first_contributors",
+          "openers", "clickers")
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,8 @@ class Totals:
     member_days: int = 0
     continuing: int = 0
     first_contributors: int = 0
+    openers: int = 0
+    clickers: int = 0
     new: int = 0
     new_continuing: int = 0
 
@@ -45,14 +48,13 @@ def cohort_sql(grain: str, user: str = "u") -> str:
 
 def aggregate_sql(grain: str) -> str:
     """The SELECT list after `mp.idx, <cohort>` computing FIELDS over `metrics_memberperiod mp`."""
-    first = ("NOT EXISTS (SELECT 1 FROM metrics_memberperiod e WHERE e.member_id = mp.member_id"
-             " AND e.grain = mp.grain AND e.idx < mp.idx AND e.contributions > 0)")
     return (
         "COUNT(*), SUM(CASE WHEN mp.engaged_days > 0 THEN 1 ELSE 0 END),"
         " SUM(CASE WHEN mp.contributions > 0 THEN 1 ELSE 0 END),"
         " SUM(CASE WHEN mp.engaged_days >= 2 THEN 1 ELSE 0 END), SUM(mp.days),"
         " SUM(CASE WHEN mp.prev_idx = mp.idx - 1 THEN 1 ELSE 0 END),"
-        f" SUM(CASE WHEN mp.contributions > 0 AND {first} THEN 1 ELSE 0 END)"
+        " SUM(CASE WHEN mp.contributions > 0 AND NOT mp.contributed_before THEN 1 ELSE 0 END),"
+        " SUM(CASE WHEN mp.newsletter_opened THEN 1 ELSE 0 END), SUM(CASE WHEN mp.newsletter_clicked THEN 1 ELSE 0 END)"
     )
 
 
@@ -79,14 +81,34 @@ def _excluded_where() -> tuple[str, list]:
     return f'"accounts_user"."id" NOT IN ({sql})', list(params)
 
 
+def _cohort_from(grain: str, lo: int, hi: int) -> tuple[str, list]:
+    """SQL (and parameters) of the cohort of `accounts_user` for counting periods lo..hi: exact for members
+    who joined in them, lo - 1 for those who joined earlier and hi + 1 for later ones (the readers use only
+    cohorts from lo, compared with periods up to hi).
+    On PostgreSQL a binary search of the period boundaries (width_bucket), far cheaper per row than converting
+    every join time to a UTC date."""
+    if connection.vendor != "postgresql":
+        return cohort_sql(grain, "accounts_user"), []
+    from datetime import datetime
+    from datetime import timezone as dt_timezone
+
+    from community.metrics.reports.base import add_periods, index_to_start
+
+    first = index_to_start(lo, grain)
+    starts = [add_periods(first, grain, n) for n in range(hi - lo + 2)]  # periods lo..hi and the end of hi
+    bounds = [datetime(d.year, d.month, d.day, tzinfo=dt_timezone.utc) for d in starts]
+    return "(%s + width_bucket(accounts_user.date_joined, %s::timestamptz[]) - 1)", [lo, bounds]
+
+
 def _memo() -> dict | None:
     return getattr(connection, "_metrics_memo", None)
 
 
 def cells(grain: str, lo: int, hi: int) -> dict[tuple[int, int], tuple[int, ...]]:
     """{(period, cohort): FIELDS} of the reportable members for periods lo..hi: stored rows, live counts for
-    the periods without them, less the excluded members' counts. Two queries; remembered for the rest of a
-    report session (the dashboard's reports ask for the same periods)."""
+    the periods without them, less the excluded members' counts. Exact for the cohorts from lo and for the sums
+    over all cohorts of a period (members who joined before lo may sit under any cohort index below lo). Two
+    queries; remembered for the rest of a report session (the dashboard's reports ask for the same periods)."""
     from community.metrics.models import PeriodTotal
 
     code = period_code(grain)
@@ -102,21 +124,24 @@ def cells(grain: str, lo: int, hi: int) -> dict[tuple[int, int], tuple[int, ...]
         stored.add(idx)
     missing = [i for i in range(lo, hi + 1) if i not in stored]
     excluded_where, excluded_params = _excluded_where()
-    cohort, agg = cohort_sql(grain, "accounts_user"), aggregate_sql(grain)
-    select = (f"mp.idx, {cohort}, {agg} FROM metrics_memberperiod mp"
+    cohort, cohort_params = _cohort_from(grain, lo, hi)
+    select = (f"mp.idx, {cohort}, {aggregate_sql(grain)} FROM metrics_memberperiod mp"
               f" JOIN accounts_user ON accounts_user.id = mp.member_id WHERE mp.grain = %s")
     parts, params = [], []
     if missing:
         # Periods not stored (still running, or invalidated): every member's rows, live.
-        parts.append(f"SELECT 1, {select} AND mp.idx >= %s AND mp.idx <= %s GROUP BY mp.idx, {cohort}")
-        params += [code, min(missing), max(missing)]
-    # The excluded members' rows, to subtract.
-    parts.append(f"SELECT -1, {select} AND mp.idx >= %s AND mp.idx <= %s AND {excluded_where}"
-                 f" GROUP BY mp.idx, {cohort}")
-    params += [code, lo, hi, *excluded_params]
+        parts.append(f"SELECT 1, {select} AND mp.idx IN ({', '.join(['%s'] * len(missing))}) GROUP BY 2, 3")
+        params += [*cohort_params, code, *missing]
+    # The excluded members' rows, to subtract: from each excluded member to their rows by index (LATERAL,
+    # not flattened (OFFSET 0), so that the planner does not scan every row of the periods instead).
+    if connection.vendor == "postgresql":
+        parts.append(f"SELECT -1, mp.idx, {cohort}, {aggregate_sql(grain)} FROM accounts_user CROSS JOIN LATERAL ("
+                     f" SELECT * FROM metrics_memberperiod r WHERE r.member_id = accounts_user.id AND r.grain = %s"
+                     f" AND r.idx >= %s AND r.idx <= %s OFFSET 0) mp WHERE {excluded_where} GROUP BY 2, 3")
+    else:
+        parts.append(f"SELECT -1, {select} AND mp.idx >= %s AND mp.idx <= %s AND {excluded_where} GROUP BY 2, 3")
+    params += [*cohort_params, code, lo, hi, *excluded_params]
     for sign, idx, cohort_idx, *values in fetch(" UNION ALL ".join(parts), params):
-        if sign > 0 and idx not in missing:
-            continue
         row = out.setdefault((idx, cohort_idx), [0] * len(FIELDS))
         for n, value in enumerate(values):
             row[n] += sign * int(value or 0)
