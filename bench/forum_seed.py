@@ -54,7 +54,7 @@ def seed() -> None:
         reply_create(author=members[j % MEMBERS], topic=hot, raw=post_body(10**6 + j))
     session = SessionStore()
     session["_auth_user_id"] = str(members[1].pk)
-    session["_auth_user_backend"] = "django.contrib.auth.backends.ModelBackend"
+    session["_auth_user_backend"] = "accounts.backends.ModelBackend"
     session["_auth_user_hash"] = members[1].get_session_auth_hash()
     session.create()
     hot.refresh_from_db()

@@ -63,7 +63,7 @@ category = Category.objects.create(name="Bench", slug="bench")
 topic = topic_create(author=user, category=category, title="Fan-out benchmark topic", raw="Replies follow.")
 session = SessionStore()
 session[SESSION_KEY] = str(user.pk)
-session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+session[BACKEND_SESSION_KEY] = "accounts.backends.ModelBackend"
 session[HASH_SESSION_KEY] = user.get_session_auth_hash()
 session.create()
 print(json.dumps({"session": session.session_key, "topic": topic.pk, "slug": topic.slug}))

@@ -28,6 +28,19 @@ def _isolated_cache(settings):
 
 
 @pytest.fixture(autouse=True)
+def _default_language_and_zone(settings):
+    """Each test starts in the default language and zone: a member's request activates theirs in this thread
+    (accounts.middleware.MemberLocaleMiddleware) and nothing else would switch it back before the next test."""
+    from django.utils import timezone, translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    timezone.deactivate()
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+    timezone.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def _no_visit_tracking(settings):
     """The metrics visit middleware writes on a member's first request of the day; off in tests so that query
     counts measure the page itself (tests/metrics/test_middleware.py turns it on)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.core.paginator import Page, Paginator
+from django.db import connection
 
 from community.notifications.models import Notification
 
@@ -18,4 +19,8 @@ def notifications_page(*, member, page: int | str | None = 1, unread_only: bool 
 
 
 def unread_count(*, member) -> int:
-    return Notification.objects.filter(recipient=member, read_at__isnull=True).count()
+    """The badge on every page a member opens: raw SQL, since building the ORM query cost more than running it."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT COUNT(*) FROM {Notification._meta.db_table} "
+                       f"WHERE recipient_id = %s AND read_at IS NULL", [member.pk])
+        return cursor.fetchone()[0]

@@ -179,10 +179,12 @@ TASKS = {
 
 # --- Accounts -------------------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
+# Django's and allauth's backends, loading the signed-in member with one raw query (accounts/backends.py).
 AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
-    "allauth.account.auth_backends.AuthenticationBackend",
+    "accounts.backends.ModelBackend",
+    "accounts.backends.AuthenticationBackend",
 ]
+SESSION_ENGINE = "accounts.sessions"  # Django's database sessions, read with one raw query
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
