@@ -38,7 +38,12 @@ def test_signed_in_member_is_loaded_and_an_inactive_one_is_not(client, member, l
 
 @pytest.mark.parametrize("backend", [ModelBackend(), AuthenticationBackend()])
 def test_backends_load_the_member_by_id(backend, member, make_member):
-    assert backend.get_user(member.pk) == member
+    loaded = backend.get_user(member.pk)
+    expected = type(member).objects.get(pk=member.pk)
+    # every column as the ORM gives it (times aware, booleans, choices...)
+    assert {f.attname: getattr(loaded, f.attname) for f in expected._meta.concrete_fields} == \
+        {f.attname: getattr(expected, f.attname) for f in expected._meta.concrete_fields}
+    assert loaded.date_joined.tzinfo is not None
     assert backend.get_user(str(member.pk)).email == member.email
     assert backend.get_user(10**9) is None
     assert backend.get_user("not-a-number") is None
