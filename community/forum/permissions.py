@@ -210,20 +210,22 @@ def visible_category_ids(user) -> set[int] | None:
 _UNSET = object()
 
 
-def prime_visible_categories(user) -> None:
+def prime_visible_categories(user, rows: list[tuple[int, str]] | None = None) -> None:
     """Remember visible_category_ids(user) on this user object for the rest of the request (a page asks two or
     three times). Only views call it, on request.user, which lives for one request; long-lived user objects
-    (a socket's) are never primed and always ask the database."""
+    (a socket's) are never primed and always ask the database. `rows`: every category's (id, access level),
+    when the caller read them already."""
     if user is not None:
-        user._forum_visible_category_ids = _visible_category_ids(user)
+        user._forum_visible_category_ids = _visible_category_ids(user, rows)
 
 
-def _visible_category_ids(user) -> set[int] | None:
+def _visible_category_ids(user, rows: list[tuple[int, str]] | None = None) -> set[int] | None:
     if is_global_moderator(user):
         return None
-    with connection.cursor() as cursor:  # raw: every forum page asks, and compiling cost more than running
-        cursor.execute(f"SELECT id, access_level FROM {Category._meta.db_table}")
-        rows = cursor.fetchall()
+    if rows is None:
+        with connection.cursor() as cursor:  # raw: every forum page asks, and compiling cost more than running
+            cursor.execute(f"SELECT id, access_level FROM {Category._meta.db_table}")
+            rows = cursor.fetchall()
     if all(level == AccessLevel.PUBLIC for _id, level in rows):
         return None
     if user is None or not user.is_authenticated:

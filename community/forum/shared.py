@@ -226,22 +226,28 @@ class ListState:
     holds_topics: bool  # the member has topics waiting for approval: only they see them in lists
     muted: tuple[int, ...]
     reads: str  # how many topics the member has read, and when last: changes when their read marks do
+    categories: list[tuple[int, str]]  # every category's (id, access level), for permissions
 
 
 def list_state(user, stream: str) -> ListState:
+    """The member's side of a topic list, in one query; also primes their visible categories."""
     topic, reads = Topic._meta.db_table, TopicReadState._meta.db_table
     sql = f"""SELECT {_head_sql()},
         EXISTS(SELECT 1 FROM {topic} t WHERE t.author_id = %s AND NOT t.approved AND t.deleted_at IS NULL),
         (SELECT {_aggregate("s.topic_id")} FROM {Subscription._meta.db_table} s
           WHERE s.user_id = %s AND s.level = %s),
         (SELECT COUNT(*) FROM {reads} rs WHERE rs.user_id = %s),
-        (SELECT MAX(rs.updated_at) FROM {reads} rs WHERE rs.user_id = %s)"""
+        (SELECT MAX(rs.updated_at) FROM {reads} rs WHERE rs.user_id = %s),
+        (SELECT {_aggregate("c.id || ':' || c.access_level")} FROM {Category._meta.db_table} c)"""
     uid = user.pk
     with connection.cursor() as cursor:
         cursor.execute(sql, [stream, uid, uid, SubscriptionLevel.MUTED, uid, uid])
-        head, holds, muted, read_count, read_last = cursor.fetchone()
+        head, holds, muted, read_count, read_last, categories = cursor.fetchone()
+    rows = [(int(pk), level) for pk, level in (item.split(":", 1) for item in _split(categories))]
+    permissions.prime_visible_categories(user, rows)
     return ListState(head=int(head or 0), holds_topics=bool(holds),
-                     muted=tuple(sorted(int(pk) for pk in _split(muted))), reads=f"{read_count}@{read_last}")
+                     muted=tuple(sorted(int(pk) for pk in _split(muted))), reads=f"{read_count}@{read_last}",
+                     categories=rows)
 
 
 def _last_reads(user, topics: list[Topic]) -> None:

@@ -81,11 +81,14 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "accounts.middleware.MemberLocaleMiddleware",
-    "community.metrics.middleware.VisitMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # Ours are synchronous only, and last: under ASGI, Django runs every middleware outside the innermost
+    # synchronous one synchronously too, so the whole chain runs in one thread. Put in the middle, they made
+    # the ones inside them switch to async mode, each hook a hop between threads.
+    "accounts.middleware.MemberLocaleMiddleware",
+    "community.metrics.middleware.VisitMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"

@@ -21,14 +21,15 @@ from community.forum.views._util import page_param
 def _list(request: HttpRequest, *, kind: str, heading, category=None, tag=None, period: str = "all",
           tab: str = "") -> HttpResponse:
     load_permissions(request.user)  # one query for the page's permission checks instead of two
-    prime_visible_categories(request.user)  # the list and the tracking counts both need them: read once
     found = None
     if request.user.is_authenticated and kind == "latest" and tag is None and shared.enabled():
+        # (the member's state, read in one query, includes the categories they may see)
         found = shared.member_topic_list(request.user, category=category, page=page_param(request))
     if found is not None:  # rows every member shares, with this member's read marks laid over
         page, state = found
         tracking = shared.member_tracking(request.user, state) if category is None else None
     else:
+        prime_visible_categories(request.user)  # the list and the tracking counts both need them: read once
         page = selectors.topic_list(request.user, kind=kind, category=category, tag=tag.slug if tag else None,
                                     period=period, page=page_param(request))
         tracking = selectors.tracking_counts(request.user) if category is None and tag is None else None
