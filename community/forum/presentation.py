@@ -7,6 +7,7 @@ differ only by the post's id or number, so each page reverses every route once a
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from html import escape as _escape
 
 from django.urls import reverse
@@ -113,46 +114,79 @@ def decorate_topics(topics: Iterable[Topic]) -> None:
         topic.tag_links = [(name, fast_reverse("forum:tag", slug=slug)) for name, slug in topic.tag_rows]
 
 
-_ROW = ('<tr data-topic-id="{}">\n      <td>\n        {}<a class="topic-title" href="{}">{}</a>{}\n'
-        '        <div class="topic-meta">\n          <a class="category-link" href="{}"><span class="swatch" '
-        'style="background: {}" aria-hidden="true"></span>{}</a>\n          {}\n        </div>\n      </td>\n'
-        '      <td class="num">{}</td>\n      <td class="num">{}</td>\n'
-        '      <td><time datetime="{}">{}</time>{}</td>\n    </tr>\n')
+_ROW_HEAD = '<tr data-topic-id="{}">\n      <td>\n        {}<a class="topic-title" href="{}">{}</a>'
+_ROW_TAIL = ('\n        <div class="topic-meta">\n          <a class="category-link" href="{}"><span class="swatch" '
+             'style="background: {}" aria-hidden="true"></span>{}</a>\n          {}\n        </div>\n      </td>\n'
+             '      <td class="num">{}</td>\n      <td class="num">{}</td>\n'
+             '      <td><time datetime="{}">{}</time>{}</td>\n    </tr>\n')
 
 
-def topic_rows(topics: Iterable[Topic], viewer=None) -> SafeString:
-    """The <tr> rows of a topic list (templates/forum/latest.html), built with format_html (every value escaped).
+@dataclass(frozen=True, slots=True)
+class RowParts:
+    """A topic list row as every member sees it, split where the member's own marks go (see rows_html)."""
 
-    A template loop with a dozen tags a row was most of a list page's time (20 rows); this is the same HTML.
+    topic_id: int
+    author_id: int | None
+    last_post_number: int
+    url: str
+    head: str
+    tail: str
+
+
+def topic_row_parts(topics: Iterable[Topic]) -> list[RowParts]:
+    """The <tr> rows of a topic list (templates/forum/latest.html) without the reader's marks, built with
+    format_html (every value escaped): a template loop with a dozen tags a row was most of a list page's time.
     Needs decorate_topics() first. Times are shown in the active time zone, like the template filters.
     """
     from django.utils.timezone import localtime
     from django.utils.translation import gettext
 
-    member_id = viewer.pk if viewer is not None and viewer.is_authenticated else None
     pinned = _fmt('<span class="tag-pill" title="{}">{}</span>\n        ', gettext("Pinned"), gettext("Pinned"))
     locked = _fmt('<span class="tag-pill">{}</span>\n        ', gettext("Locked"))
     closed = _fmt('<span class="tag-pill">{}</span>\n        ', gettext("Closed"))
     solved = _fmt('<span class="tag-pill solved">{}</span>\n        ', gettext("Solved"))
-    new = _fmt(' <span class="tag-pill new">{}</span>', gettext("new"))
-    unread = gettext("unread")
-    rows = []
+    parts = []
     for topic in topics:
         pills = "".join(pill for flag, pill in ((topic.pinned, pinned), (topic.locked, locked),
                                                 (topic.closed, closed), (topic.accepted_answer_id, solved)) if flag)
-        after = _fmt(' <a class="unread-link" href="{}">{}</a>', topic.unread_url, unread) \
-            if topic.unread_url else ""
-        if member_id is not None and getattr(topic, "last_read", None) is None and topic.author_id != member_id:
-            after += new
         tags = _fmt_join("", '<a class="tag-link" href="{}">#{}</a>', topic.tag_links)
         when = localtime(topic.last_posted_at)
         poster = _fmt('<br><span class="muted">{}</span>', topic.last_poster.name) \
             if topic.last_poster_id and topic.last_poster is not None else ""
-        rows.append(_fmt(
-            _ROW, topic.pk, mark_safe(pills), topic.url, topic.title, mark_safe(after), topic.category_url,
-            topic.category.colour, topic.category.name, tags, topic.reply_count, topic.view_count,
-            when.isoformat(), when.strftime("%Y-%m-%d %H:%M"), poster))
-    return mark_safe("".join(rows))
+        parts.append(RowParts(
+            topic_id=topic.pk, author_id=topic.author_id, last_post_number=topic.last_post_number, url=topic.url,
+            head=_fmt(_ROW_HEAD, topic.pk, mark_safe(pills), topic.url, topic.title),
+            tail=_fmt(_ROW_TAIL, topic.category_url, topic.category.colour, topic.category.name, tags,
+                      topic.reply_count, topic.view_count, when.isoformat(), when.strftime("%Y-%m-%d %H:%M"),
+                      poster)))
+    return parts
+
+
+def rows_html(parts: Iterable[RowParts], *, last_read: dict[int, int | None], member_id: int | None) -> SafeString:
+    """The rows with the reader's marks: a jump to the first unread post, or "new" for a topic never opened
+    (members only; not on their own topics)."""
+    from django.utils.translation import gettext
+
+    new = _fmt(' <span class="tag-pill new">{}</span>', gettext("new"))
+    unread = gettext("unread")
+    out = []
+    for row in parts:
+        read = last_read.get(row.topic_id)
+        out.append(row.head)
+        if read is not None and read < row.last_post_number:
+            out.append(_fmt(' <a class="unread-link" href="{}{}">{}</a>', row.url, read + 1, unread))
+        if member_id is not None and read is None and row.author_id != member_id:
+            out.append(new)
+        out.append(row.tail)
+    return mark_safe("".join(out))
+
+
+def topic_rows(topics: Iterable[Topic], viewer=None) -> SafeString:
+    """The rows of a topic list for `viewer`, from each topic's `.last_read` (see topic_row_parts)."""
+    topics = list(topics)
+    member_id = viewer.pk if viewer is not None and viewer.is_authenticated else None
+    return rows_html(topic_row_parts(topics), last_read={t.pk: getattr(t, "last_read", None) for t in topics},
+                     member_id=member_id)
 
 
 def posts_html(posts: Iterable[Post], links: Links, *, csrf_token: str, signed_in: bool, posting,

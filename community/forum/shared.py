@@ -30,6 +30,7 @@ from django.core.paginator import Page, Paginator
 from django.db import connection
 from django.http import Http404
 from django.utils import timezone, translation
+from django.utils.safestring import SafeString
 
 from community import realtime
 from community.forum import permissions, selectors
@@ -47,7 +48,7 @@ from community.forum.models import (
     TopicReadState,
 )
 from community.forum.pagecache import CSRF_MARK
-from community.forum.presentation import Links, decorate, posts_html
+from community.forum.presentation import Links, decorate, decorate_topics, posts_html, rows_html, topic_row_parts
 
 SHARED_SECONDS = 30
 # Renders posts as any member who is not their author, has not reacted and has not bookmarked them.
@@ -250,23 +251,30 @@ def list_state(user, stream: str) -> ListState:
                      categories=rows)
 
 
-def _last_reads(user, topics: list[Topic]) -> None:
-    """Each listed topic's `.last_read` for this member (None: never opened), in one query."""
-    for topic in topics:
-        topic.last_read = None
-    if not topics:
-        return
-    by_id = {topic.pk: topic for topic in topics}
-    marks = ", ".join(["%s"] * len(by_id))
+def _last_reads(user, topic_ids: list[int]) -> dict[int, int]:
+    """The member's last read post number of each listed topic they opened, in one query."""
+    if not topic_ids:
+        return {}
+    marks = ", ".join(["%s"] * len(topic_ids))
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT topic_id, last_read_post_number FROM {TopicReadState._meta.db_table} "
-                       f"WHERE user_id = %s AND topic_id IN ({marks})", [user.pk, *by_id])
-        for topic_id, number in cursor.fetchall():
-            by_id[topic_id].last_read = number
+                       f"WHERE user_id = %s AND topic_id IN ({marks})", [user.pk, *topic_ids])
+        return dict(cursor.fetchall())
 
 
-def member_topic_list(user, *, category: Category | None, page: int | str) -> tuple[Page, ListState] | None:
-    """The latest topics (of a category or all) for a member, or None when only the ordinary path can tell."""
+@dataclass
+class MemberList:
+    page: Page  # its object_list holds the rows' RowParts (the template only asks whether there are any)
+    state: ListState
+    rows: SafeString
+
+
+def member_topic_list(user, *, category: Category | None, page: int | str) -> MemberList | None:
+    """The latest topics (of a category or all) for a member, or None when only the ordinary path can tell.
+
+    The rows' HTML is shared (per language and time zone); the member's marks ("new", the jump to the first
+    unread post) are put in from their read marks.
+    """
     stream = selectors.list_stream(category)
     state = list_state(user, stream)
     if state.holds_topics:
@@ -274,19 +282,21 @@ def member_topic_list(user, *, category: Category | None, page: int | str) -> tu
     muted = state.muted if category is None else ()
     visible = permissions.visible_category_ids(user)
     key = _key("list", stream, state.head, category.pk if category else None, tuple(sorted(visible or ())),
-               visible is None, muted, str(page))
+               visible is None, muted, str(page), translation.get_language(), timezone.get_current_timezone_name())
     cached = cache.get(key)
     if cached is None:
         page_obj = selectors.topic_list(user, kind="latest", category=category, page=page, muted=muted,
                                         member_state=False)
-        cached = (page_obj.paginator.count, page_obj.number, list(page_obj.object_list), page_obj.live_streams)
+        decorate_topics(page_obj.object_list)
+        cached = (page_obj.paginator.count, page_obj.number, page_obj.live_streams,
+                  topic_row_parts(page_obj.object_list))
         cache.set(key, cached, SHARED_SECONDS)
-    count, number, topics, live_streams = cached
+    count, number, live_streams, parts = cached
     paginator = Paginator(range(count), TOPICS_PER_PAGE)  # counts without a query: range() has a len()
-    page_obj = Page(topics, number, paginator)
+    page_obj = Page(parts, number, paginator)
     page_obj.live_streams = live_streams
-    _last_reads(user, topics)
-    return page_obj, state
+    reads = _last_reads(user, [row.topic_id for row in parts])
+    return MemberList(page=page_obj, state=state, rows=rows_html(parts, last_read=reads, member_id=user.pk))
 
 
 def member_tracking(user, state: ListState | None = None) -> selectors.Tracking:

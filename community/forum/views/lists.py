@@ -26,17 +26,18 @@ def _list(request: HttpRequest, *, kind: str, heading, category=None, tag=None, 
         # (the member's state, read in one query, includes the categories they may see)
         found = shared.member_topic_list(request.user, category=category, page=page_param(request))
     if found is not None:  # rows every member shares, with this member's read marks laid over
-        page, state = found
-        tracking = shared.member_tracking(request.user, state) if category is None else None
+        page, rows = found.page, found.rows
+        tracking = shared.member_tracking(request.user, found.state) if category is None else None
     else:
         prime_visible_categories(request.user)  # the list and the tracking counts both need them: read once
         page = selectors.topic_list(request.user, kind=kind, category=category, tag=tag.slug if tag else None,
                                     period=period, page=page_param(request))
         tracking = selectors.tracking_counts(request.user) if category is None and tag is None else None
-    decorate_topics(page.object_list)
+        decorate_topics(page.object_list)
+        rows = topic_rows(page.object_list, request.user)
     context = {
         "nav": "forum", "page_obj": page, "topics": page.object_list, "heading": heading, "category": category,
-        "topic_rows": topic_rows(page.object_list, request.user),
+        "topic_rows": rows,
         "tag": tag, "tab": tab or kind, "period": period, "periods": list(selectors.PERIODS),
         "tracking": tracking,
         "can_start": category is None or bool(can_start_topic(request.user, category, full=False)),
