@@ -48,38 +48,41 @@ def setting(name: str, default: int) -> int:
 
 # --- Who is who -------------------------------------------------------------------------------------------
 
-def load_permissions(user) -> None:
+def permission_rows_sql() -> str:
+    """SELECT (app_label, codename, source 'u' or 'g') of one member's permissions; two parameters, both the
+    member's id. Raw SQL: compiling the equivalent ORM union cost more than running it, on every page."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+    from django.contrib.contenttypes.models import ContentType
+
+    model = get_user_model()  # request.user is a lazy wrapper: type(user) is not the model
+    permission, content_type = Permission._meta.db_table, ContentType._meta.db_table
+    return (f"SELECT ct.app_label AS app_label, p.codename AS codename, 'u' AS source FROM {permission} p "
+            f"JOIN {content_type} ct ON ct.id = p.content_type_id "
+            f"JOIN {model.user_permissions.through._meta.db_table} up ON up.permission_id = p.id "
+            f"WHERE up.user_id = %s "
+            f"UNION ALL SELECT ct.app_label, p.codename, 'g' FROM {permission} p "
+            f"JOIN {content_type} ct ON ct.id = p.content_type_id "
+            f"JOIN {Group.permissions.through._meta.db_table} gp ON gp.permission_id = p.id "
+            f"JOIN {model.groups.through._meta.db_table} ug ON ug.group_id = gp.group_id WHERE ug.user_id = %s")
+
+
+def load_permissions(user, rows: list[tuple[str, str, str]] | None = None) -> None:
     """Fill Django's permission caches on `user` with one query (a UNION) instead of two.
 
     Same sets as ModelBackend would compute (user and group permissions); pages call this first so that
-    `has_perm` and the `perms` template variable cost one query, not two.
+    `has_perm` and the `perms` template variable cost one query, not two. `rows`: the result of
+    permission_rows_sql() when the caller read it already (community.forum.shared reads it with the member's
+    state).
     """
     if user is None or not user.is_authenticated or not user.is_active or user.is_superuser:
         return
     if hasattr(user, "_perm_cache"):
         return
-    from django.contrib.auth.models import Group, Permission
-    from django.contrib.contenttypes.models import ContentType
-
-    # Raw SQL: compiling the equivalent ORM union cost more than running it, on every page a member opens.
-    from django.contrib.auth import get_user_model
-
-    model = get_user_model()  # request.user is a lazy wrapper: type(user) is not the model
-    permission, content_type = Permission._meta.db_table, ContentType._meta.db_table
-    user_permissions = model.user_permissions.through._meta.db_table
-    user_groups = model.groups.through._meta.db_table
-    group_permissions = Group.permissions.through._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT ct.app_label, p.codename, 'u' FROM {permission} p "
-            f"JOIN {content_type} ct ON ct.id = p.content_type_id "
-            f"JOIN {user_permissions} up ON up.permission_id = p.id WHERE up.user_id = %s "
-            f"UNION ALL SELECT ct.app_label, p.codename, 'g' FROM {permission} p "
-            f"JOIN {content_type} ct ON ct.id = p.content_type_id "
-            f"JOIN {group_permissions} gp ON gp.permission_id = p.id "
-            f"JOIN {user_groups} ug ON ug.group_id = gp.group_id WHERE ug.user_id = %s",
-            [user.pk, user.pk])
-        rows = cursor.fetchall()
+    if rows is None:
+        with connection.cursor() as cursor:
+            cursor.execute(permission_rows_sql(), [user.pk, user.pk])
+            rows = cursor.fetchall()
     user._user_perm_cache = {f"{app}.{codename}" for app, codename, source in rows if source == "u"}
     user._group_perm_cache = {f"{app}.{codename}" for app, codename, source in rows if source == "g"}
     user._perm_cache = user._user_perm_cache | user._group_perm_cache

@@ -74,6 +74,21 @@ def _split(value: str | None) -> list[str]:
     return value.split(",") if value else []
 
 
+def _permissions_sql() -> str:
+    """A column with the member's permissions (two parameters: their id twice), see _permission_rows."""
+    joined = _aggregate("x.app_label || '.' || x.codename || ':' || x.source")
+    return f"(SELECT {joined} FROM ({permissions.permission_rows_sql()}) x)"
+
+
+def _permission_rows(value: str | None) -> list[tuple[str, str, str]]:
+    rows = []
+    for item in _split(value):
+        name, source = item.rsplit(":", 1)
+        app, codename = name.split(".", 1)
+        rows.append((app, codename, source))
+    return rows
+
+
 def _head_sql() -> str:
     from community.live.models import StreamCounter
 
@@ -116,13 +131,15 @@ def topic_state(user, topic_id: int, page: int) -> TopicState:
           JOIN {post} p ON p.id = r.post_id
           WHERE p.topic_id = %s AND p.number BETWEEN %s AND %s AND r.user_id = %s),
         (SELECT {_aggregate("p.number")} FROM {Bookmark._meta.db_table} b JOIN {post} p ON p.id = b.post_id
-          WHERE p.topic_id = %s AND p.number BETWEEN %s AND %s AND b.user_id = %s)"""
+          WHERE p.topic_id = %s AND p.number BETWEEN %s AND %s AND b.user_id = %s),
+        {_permissions_sql()}"""
     uid = user.pk
     params = [realtime.topic_stream(topic_id), topic_id, topic_id, uid, topic_id, uid, topic_id, uid, topic_id, uid,
-              topic_id, uid, topic_id, low, high, uid, topic_id, low, high, uid]
+              topic_id, uid, topic_id, low, high, uid, topic_id, low, high, uid, uid, uid]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        head, level_access, last_read, level, draft, moderates, holds, kinds, marks = cursor.fetchone()
+        head, level_access, last_read, level, draft, moderates, holds, kinds, marks, perms = cursor.fetchone()
+    permissions.load_permissions(user, _permission_rows(perms))
     reactions: dict[int, set[str]] = {}
     for item in _split(kinds):
         number, kind = item.split(":", 1)
@@ -160,8 +177,7 @@ def member_topic(user, topic_id: int, page: int) -> tuple[Topic, TopicState]:
     Like selectors.topic_for, a topic merged away is returned to a member who may read its category (the view
     sends them on). `page` is the page whose reactions and bookmarks the state holds (see member_topic_page).
     """
-    permissions.load_permissions(user)
-    state = topic_state(user, topic_id, page)
+    state = topic_state(user, topic_id, page)  # also fills the member's permissions
     if state.access_level is None:
         raise Http404
     topic = _shared_topic(topic_id, state.head)
@@ -231,7 +247,7 @@ class ListState:
 
 
 def list_state(user, stream: str) -> ListState:
-    """The member's side of a topic list, in one query; also primes their visible categories."""
+    """The member's side of a topic list, in one query; also fills their permissions and visible categories."""
     topic, reads = Topic._meta.db_table, TopicReadState._meta.db_table
     sql = f"""SELECT {_head_sql()},
         EXISTS(SELECT 1 FROM {topic} t WHERE t.author_id = %s AND NOT t.approved AND t.deleted_at IS NULL),
@@ -239,11 +255,13 @@ def list_state(user, stream: str) -> ListState:
           WHERE s.user_id = %s AND s.level = %s),
         (SELECT COUNT(*) FROM {reads} rs WHERE rs.user_id = %s),
         (SELECT MAX(rs.updated_at) FROM {reads} rs WHERE rs.user_id = %s),
-        (SELECT {_aggregate("c.id || ':' || c.access_level")} FROM {Category._meta.db_table} c)"""
+        (SELECT {_aggregate("c.id || ':' || c.access_level")} FROM {Category._meta.db_table} c),
+        {_permissions_sql()}"""
     uid = user.pk
     with connection.cursor() as cursor:
-        cursor.execute(sql, [stream, uid, uid, SubscriptionLevel.MUTED, uid, uid])
-        head, holds, muted, read_count, read_last, categories = cursor.fetchone()
+        cursor.execute(sql, [stream, uid, uid, SubscriptionLevel.MUTED, uid, uid, uid, uid])
+        head, holds, muted, read_count, read_last, categories, perms = cursor.fetchone()
+    permissions.load_permissions(user, _permission_rows(perms))  # before the categories: moderators see all
     rows = [(int(pk), level) for pk, level in (item.split(":", 1) for item in _split(categories))]
     permissions.prime_visible_categories(user, rows)
     return ListState(head=int(head or 0), holds_topics=bool(holds),

@@ -20,15 +20,15 @@ from community.forum.views._util import page_param
 
 def _list(request: HttpRequest, *, kind: str, heading, category=None, tag=None, period: str = "all",
           tab: str = "") -> HttpResponse:
-    load_permissions(request.user)  # one query for the page's permission checks instead of two
     found = None
     if request.user.is_authenticated and kind == "latest" and tag is None and shared.enabled():
-        # (the member's state, read in one query, includes the categories they may see)
+        # (the member's state, read in one query, includes their permissions and the categories they may see)
         found = shared.member_topic_list(request.user, category=category, page=page_param(request))
     if found is not None:  # rows every member shares, with this member's read marks laid over
         page, rows = found.page, found.rows
         tracking = shared.member_tracking(request.user, found.state) if category is None else None
     else:
+        load_permissions(request.user)  # one query for the page's permission checks instead of two
         prime_visible_categories(request.user)  # the list and the tracking counts both need them: read once
         page = selectors.topic_list(request.user, kind=kind, category=category, tag=tag.slug if tag else None,
                                     period=period, page=page_param(request))
@@ -75,7 +75,6 @@ def unread(request: HttpRequest) -> HttpResponse:
 
 def category(request: HttpRequest, slug: str) -> HttpResponse:
     def render() -> HttpResponse:
-        load_permissions(request.user)
         cat = selectors.category_for(request.user, slug)
         return _list(request, kind="latest", heading=cat.name, category=cat, tab="category")
 
