@@ -205,6 +205,10 @@ class Post(models.Model):
         indexes = [
             models.Index(fields=["author", "-created_at"]),
             GinIndex(fields=["search_vector"], name="forum_post_search_gin"),
+            # Posts waiting for approval (few): "does this member have held posts in this topic?" is asked on
+            # every topic page a member opens (community.forum.shared.topic_state).
+            models.Index(fields=["topic", "author"], name="forum_post_held_idx",
+                         condition=Q(approved=False, deleted_at__isnull=True)),
         ]
 
     def __str__(self) -> str:
