@@ -488,3 +488,13 @@ def test_list_head_is_read_with_the_rows(make_category, make_topic, reader):
     heads = [q["sql"] for q in ctx.captured_queries if "live_streamcounter" in q["sql"]]
     assert len(heads) == 1 and "forum_topic" in heads[0]  # one query: the topic rows and the head
     assert page.live_streams == f"category.{busy.pk}@1"
+
+
+def test_reply_form_carries_a_fresh_token_on_every_render(login, topic, reader):
+    """The token makes a double submit one post; each page load must get its own (never a cached one)."""
+    import re
+
+    client = login(reader)
+    tokens = [re.search(r'<input type="hidden" name="token" id="id_token" value="([0-9a-f]{32})">',
+                        client.get(topic.get_absolute_url()).content.decode()).group(1) for _ in range(2)]
+    assert tokens[0] != tokens[1]
