@@ -10,7 +10,8 @@ from __future__ import annotations
 from allauth.account import auth_backends as allauth_backends
 from django.contrib.auth import backends, get_user_model
 from django.core.exceptions import ValidationError
-from django.db import connections, router
+
+from config.db.rows import one_row
 
 
 def _load_user(backend: backends.ModelBackend, user_id):
@@ -19,25 +20,8 @@ def _load_user(backend: backends.ModelBackend, user_id):
         pk = model._meta.pk.to_python(user_id)
     except ValidationError:  # a session holding something that is not a user id: nobody signed in
         return None
-    alias = router.db_for_read(model)
-    connection = connections[alias]
-    fields = model._meta.concrete_fields
-    quote = connection.ops.quote_name
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {', '.join(quote(f.column) for f in fields)} FROM {quote(model._meta.db_table)} "
-                       f"WHERE {quote(model._meta.pk.column)} = %s", [pk])
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    # The database's values as the ORM would convert them (SQLite returns times as text, for one).
-    values = []
-    for field, value in zip(fields, row):
-        for converter in connection.ops.get_db_converters(field.get_col(model._meta.db_table)) + \
-                field.get_db_converters(connection):
-            value = converter(value, field.get_col(model._meta.db_table), connection)
-        values.append(value)
-    user = model.from_db(alias, [f.attname for f in fields], values)
-    return user if backend.user_can_authenticate(user) else None
+    user = one_row(model, model._meta.pk.column, pk)
+    return user if user is not None and backend.user_can_authenticate(user) else None
 
 
 class ModelBackend(backends.ModelBackend):

@@ -32,6 +32,7 @@ from community.forum.models import (
     TopicReadState,
 )
 from community.forum.permissions import visible_category_ids  # noqa: F401  (the live layer imports it here)
+from config.db.rows import one_row
 
 PERIODS = {"day": 1, "week": 7, "month": 30, "year": 365, "all": None}
 NEW_TOPIC_DAYS = 14
@@ -52,7 +53,7 @@ def categories_for(user) -> list[Category]:
 
 
 def category_for(user, slug: str) -> Category:
-    category = Category.objects.filter(slug=slug).first()
+    category = one_row(Category, "slug", slug)  # every category page asks: raw (config/db/rows.py)
     if category is None or not permissions.can_view_category(user, category):
         raise Http404
     return category
