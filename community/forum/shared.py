@@ -235,6 +235,18 @@ def member_posts_html(user, data: selectors.TopicPage, links: Links, *, csrf_tok
     return [theirs.get(post.pk) or html.replace(CSRF_MARK, csrf_token) for post, html in zip(data.posts, shared)]
 
 
+def page_posts_html(user, data: selectors.TopicPage, links: Links, *, from_shared: bool, csrf_token: str, posting,
+                    can_accept: bool) -> list[str]:
+    """Each post's HTML for this reader: from what members share when the posts came from there
+    (member_posts_html), otherwise rendered for them (moderators, anonymous readers, members with held posts)."""
+    if from_shared:
+        return member_posts_html(user, data, links, csrf_token=csrf_token, posting=posting, can_accept=can_accept)
+    decorate(data.posts, links, mine=data.my_reactions, bookmarked=data.bookmarked, viewer=user,
+             moderator=data.moderator)
+    return posts_html(data.posts, links, csrf_token=csrf_token, signed_in=user.is_authenticated, posting=posting,
+                      moderator=data.moderator, can_accept=can_accept)
+
+
 # --- Topic lists ------------------------------------------------------------------------------------------
 
 @dataclass
