@@ -329,9 +329,9 @@ def member_topic_list(user, *, category: Category | None, page: int | str) -> Me
     return MemberList(page=page_obj, state=state, rows=rows_html(parts, last_read=reads, member_id=user.pk))
 
 
-def member_tracking(user, state: ListState | None = None) -> selectors.Tracking:
-    """The member's 'new' and 'unread' counts, recomputed when the forum or their read marks change."""
-    state = state or list_state(user, realtime.latest_stream())
+def member_tracking(user, state: ListState) -> selectors.Tracking:
+    """The member's 'new' and 'unread' counts (`state`: their list state on the latest stream), recomputed when
+    the forum or their read marks change."""
     if state.holds_topics:
         return selectors.tracking_counts(user)
     visible = permissions.visible_category_ids(user)

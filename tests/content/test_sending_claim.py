@@ -23,19 +23,24 @@ from community.content.models import (
 )
 
 
-@pytest.fixture
-def prepared(opted_in, make_subscriber, make_issue):
-    """A sending issue with 4 opted-in members and 6 confirmed subscribers, prepared (10 pending rows)."""
-    for _ in range(4):
+def _prepared_issue(opted_in, make_subscriber, make_issue, *, members: int, subscribers: int):
+    """A sending issue to `members` opted-in members and `subscribers` confirmed subscribers, prepared."""
+    for _ in range(members):
         opted_in()
-    for _ in range(6):
+    for _ in range(subscribers):
         make_subscriber()
     issue = make_issue()
     issue.status = IssueStatus.SENDING
     issue.started_at = timezone.now()
     issue.save()
-    assert sending.deliveries_prepare(issue) == 10
+    assert sending.deliveries_prepare(issue) == members + subscribers
     return issue
+
+
+@pytest.fixture
+def prepared(opted_in, make_subscriber, make_issue):
+    """A sending issue with 4 opted-in members and 6 confirmed subscribers, prepared (10 pending rows)."""
+    return _prepared_issue(opted_in, make_subscriber, make_issue, members=4, subscribers=6)
 
 
 def _statuses(issue) -> Counter:
@@ -154,16 +159,7 @@ def _needs_postgresql():
 
 @pytest.fixture
 def big_send(opted_in, make_subscriber, make_issue):
-    for _ in range(5):
-        opted_in()
-    for _ in range(195):
-        make_subscriber()
-    issue = make_issue()
-    issue.status = IssueStatus.SENDING
-    issue.started_at = timezone.now()
-    issue.save()
-    assert sending.deliveries_prepare(issue) == 200
-    return issue
+    return _prepared_issue(opted_in, make_subscriber, make_issue, members=5, subscribers=195)
 
 
 @pytest.mark.postgres
