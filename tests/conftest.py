@@ -17,6 +17,18 @@ PASSWORD = "correct horse battery staple"
 _counter = itertools.count(1)
 
 
+def pytest_collection_modifyitems(config, items):
+    """Tests marked `postgres` skip (before any fixture runs) unless the default database is PostgreSQL."""
+    from django.db import connections
+
+    if connections["default"].vendor == "postgresql":
+        return
+    skip = pytest.mark.skip(reason="needs PostgreSQL (set DATABASE_URL)")
+    for item in items:
+        if item.get_closest_marker("postgres"):
+            item.add_marker(skip)
+
+
 @pytest.fixture(autouse=True)
 def _isolated_cache(settings):
     """Each test starts with an empty cache (rate limits, presence)."""

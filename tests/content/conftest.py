@@ -1,15 +1,19 @@
-"""Factories of the content tests: articles, segments, issues, subscribers, and a mail backend that crashes."""
+"""Factories of the content tests: articles, segments, issues, subscribers, a mail backend that crashes, and
+concurrent sending workers."""
 
 from __future__ import annotations
 
 import itertools
+import threading
 from datetime import timedelta
 
 import pytest
 from django.core import mail
 from django.core.mail.backends.locmem import EmailBackend as LocmemBackend
+from django.db import connections
 from django.utils import timezone
 
+from community.content import sending
 from community.content.models import (
     Article,
     ArticleStatus,
@@ -107,3 +111,24 @@ class CrashAfter(LocmemBackend):
             CrashAfter.limit -= 1
             super().send_messages([message])
         return len(messages)
+
+
+def deliver_in_threads(issue_pk: int, *, workers: int, size: int) -> list[BaseException]:
+    """Run `workers` concurrent sending workers (`sending.deliver(issue_pk, size=size)`), each in its own thread
+    with its own database connection; wait for all of them and return the errors they raised."""
+    errors: list[BaseException] = []
+
+    def worker():
+        try:
+            sending.deliver(issue_pk, size=size)
+        except Exception as exc:  # noqa: BLE001 - collected and asserted on by the caller
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=worker) for _ in range(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return errors

@@ -24,7 +24,7 @@ from community.content.selectors import issue_report
 from community.content.tasks import newsletter_send
 from community.notifications import mail as mail_helpers
 
-from .conftest import CrashAfter
+from .conftest import CrashAfter, deliver_in_threads
 
 
 def _recipients(outbox) -> Counter:
@@ -400,12 +400,6 @@ def test_send_a_test_to_yourself(make_issue, editor, outbox, django_capture_on_c
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_workers_on_postgresql_mail_everyone_exactly_once(opted_in, make_subscriber, make_issue):
-    import threading
-
-    from django.db import connection, connections
-
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL")
     from django.core import mail
 
     mail.outbox = []
@@ -415,22 +409,7 @@ def test_concurrent_workers_on_postgresql_mail_everyone_exactly_once(opted_in, m
         make_subscriber()
     issue = make_issue()
     _start(issue)
-    errors = []
-
-    def worker():
-        try:
-            sending.deliver(issue.pk, size=4)
-        except Exception as exc:  # pragma: no cover - reported below
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=worker) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
+    assert deliver_in_threads(issue.pk, workers=4, size=4) == []
     counts = _recipients(mail.outbox)
     assert len(counts) == 60 and set(counts.values()) == {1}
     issue.refresh_from_db()

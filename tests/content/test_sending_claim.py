@@ -22,6 +22,8 @@ from community.content.models import (
     Suppression,
 )
 
+from .conftest import deliver_in_threads
+
 
 def _prepared_issue(opted_in, make_subscriber, make_issue, *, members: int, subscribers: int):
     """A sending issue to `members` opted-in members and `subscribers` confirmed subscribers, prepared."""
@@ -152,11 +154,6 @@ def test_marks_only_touch_rows_of_their_own_claim(prepared):
 # --- Real concurrency (PostgreSQL) ------------------------------------------------------------------------
 
 
-def _needs_postgresql():
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL")
-
-
 @pytest.fixture
 def big_send(opted_in, make_subscriber, make_issue):
     return _prepared_issue(opted_in, make_subscriber, make_issue, members=5, subscribers=195)
@@ -166,7 +163,6 @@ def big_send(opted_in, make_subscriber, make_issue):
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_claims_on_postgresql_never_share_a_row(big_send):
     """Four workers claim at the same moment, again and again, until nothing is left."""
-    _needs_postgresql()
     start = threading.Barrier(4)
     claimed: dict[int, list[sending._Row]] = {}
     errors = []
@@ -204,7 +200,6 @@ def test_concurrent_claims_on_postgresql_never_share_a_row(big_send):
 def test_a_claim_on_postgresql_skips_rows_locked_by_a_claim_in_progress(big_send):
     """Worker A's claim is not committed yet (its rows are locked): worker B does not wait for it, it takes the
     next rows; when A commits, each row belongs to exactly one of them."""
-    _needs_postgresql()
     a_claimed, a_may_commit = threading.Event(), threading.Event()
     found: dict[str, list[sending._Row]] = {}
     errors = []
@@ -249,14 +244,12 @@ def test_a_claim_on_postgresql_skips_rows_locked_by_a_claim_in_progress(big_send
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_senders_on_postgresql_mail_everyone_once_with_a_pause_and_resume(big_send):
     """Three workers send with small batches; the issue is paused mid-send, then resumed with two workers."""
-    _needs_postgresql()
     from django.core import mail
 
     mail.outbox = []
     lock = threading.Lock()
     sent_so_far = {"n": 0}
     real = IssueComposer.message_for
-    errors = []
 
     def pausing(self, **kwargs):
         with lock:
@@ -265,29 +258,12 @@ def test_concurrent_senders_on_postgresql_mail_everyone_once_with_a_pause_and_re
                 type(big_send).objects.filter(pk=big_send.pk).update(status=IssueStatus.PAUSED)
         return real(self, **kwargs)
 
-    def worker():
-        try:
-            sending.deliver(big_send.pk, size=9)
-        except Exception as exc:  # pragma: no cover - reported below
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    def run(workers):
-        threads = [threading.Thread(target=worker) for _ in range(workers)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-
     with mock.patch.object(IssueComposer, "message_for", pausing):
-        run(3)
-    assert errors == []
+        assert deliver_in_threads(big_send.pk, workers=3, size=9) == []
     assert 60 <= len(mail.outbox) < 200  # the batches in flight finished, then everybody stopped
     assert _statuses(big_send)[DeliveryStatus.SENDING] == 0
     type(big_send).objects.filter(pk=big_send.pk).update(status=IssueStatus.SENDING)
-    run(2)
-    assert errors == []
+    assert deliver_in_threads(big_send.pk, workers=2, size=9) == []
     counts = Counter(message.to[0] for message in mail.outbox)
     assert len(counts) == 200 and set(counts.values()) == {1}
     assert _statuses(big_send) == {DeliveryStatus.SENT: 200}

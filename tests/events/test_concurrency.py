@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 
 import pytest
-from django.db import connection, connections
+from django.db import connections
 
 from events.actions import rsvp_cancel, rsvp_set
 from events.models import RSVP, Event
@@ -14,12 +14,6 @@ from events.models import RSVP, Event
 from .test_actions_rsvp import assert_counts_consistent
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(autouse=True)
-def _postgres_only():
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL (row locks and concurrent connections)")
 
 
 def run_together(calls) -> tuple[list, list]:

@@ -76,8 +76,6 @@ def test_search_page_renders_results(client, make_topic):
 
 @pytest.mark.postgres
 def test_postgres_full_text_ranks_stems_and_uses_language_configs(category, settled_member):
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL")
     en = settled_member(locale="en")
     sw = settled_member(locale="sw")
     reader = settled_member()

@@ -7,7 +7,7 @@ import threading
 from collections.abc import Callable
 
 import pytest
-from django.db import connection, connections
+from django.db import connections
 from django.db.models import Sum
 
 from community.loyalty import actions
@@ -16,12 +16,6 @@ from community.metrics.actions import record
 from community.metrics.models import DailyActivity, MemberPeriod, Participation
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(autouse=True)
-def _needs_postgres():
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL (row locks and real concurrency)")
 
 
 def run_threads(n: int, work: Callable[[int], None]) -> list[BaseException]:

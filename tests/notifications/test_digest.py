@@ -350,8 +350,6 @@ def test_two_schedulers_racing_send_one_digest(reader, category, make_topic, wat
 
     from django.db import connections
 
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL")
     watch(reader, category)
     make_topic(category=category, replies=2, at=recent)
     barrier = threading.Barrier(3)
