@@ -1,12 +1,13 @@
 """ASGI entry point: HTTP and websockets through one application.
 
-The Django application is created before websocket routing is imported, so that models and settings are
-ready when consumers are loaded.
+HTTP goes to config.asgi_http (Django's request handling, each request's synchronous work in one hop to a
+reused thread); websockets to channels. The HTTP application is created first, so that models and settings
+are ready when consumers are loaded.
 """
 
 import os
 
-from django.core.asgi import get_asgi_application
+from config.asgi_http import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
 django_asgi_app = get_asgi_application()

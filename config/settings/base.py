@@ -110,6 +110,8 @@ TEMPLATES = [
                 "config.context_processors.site",
                 "community.notifications.context_processors.unread_count",
             ],
+            # {% url %} with literal arguments remembered per process; the language switcher (config/templatetags)
+            "builtins": ["config.templatetags.site"],
         },
     },
 ]
@@ -134,9 +136,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     )
 
 
+# Threads one server process works on HTTP requests with (config/asgi_http.py); each holds a database connection
+# while it works, so DB_POOL_MAX should be at least this.
+HTTP_THREADS = int(env("HTTP_THREADS", "8"))
+
+
 def use_postgres_pool(database: dict) -> None:
-    """Django's connection pool (psycopg_pool) for a PostgreSQL database: each ASGI request runs on a thread of
-    its own, and opening a PostgreSQL connection per request cost 4 to 9 ms. Production uses it unless
+    """Django's connection pool (psycopg_pool) for a PostgreSQL database: requests run on several threads, and
+    opening a PostgreSQL connection per request cost 4 to 9 ms. Production uses it unless
     DB_POOL=0; elsewhere DB_POOL=1 turns it on."""
     if database["ENGINE"] != "django.db.backends.postgresql":
         return
@@ -247,7 +254,7 @@ MEDIA_URL = env("MEDIA_URL", "/media/")
 MEDIA_ROOT = Path(env("MEDIA_ROOT", str(BASE_DIR / "media")))
 STORAGES = {
     "default": {"BACKEND": env("MEDIA_STORAGE", "django.core.files.storage.FileSystemStorage")},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    "staticfiles": {"BACKEND": "config.storage.StaticFilesStorage"},  # whitenoise's, URLs remembered
 }
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
