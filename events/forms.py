@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import TIME_ZONE_CHOICES
 from events.models import Event, Format, Frequency, RSVPStatus, Visibility
-from events.selectors import host_choices
+from events.selectors import host_choices, later_occurrences
 
 DATETIME_WIDGET = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
@@ -64,6 +64,9 @@ class EventForm(forms.Form):
                                choices=[("", _("Does not repeat")), *Frequency.choices])
     occurrences = forms.IntegerField(label=_("Number of occurrences"), min_value=1, max_value=52, initial=1,
                                      required=False)
+    apply_to = forms.ChoiceField(label=_("Apply the changes to"), widget=forms.RadioSelect, initial="this",
+                                 choices=[("this", _("This event only")),
+                                          ("following", _("This and the following events of the series"))])
 
     def __init__(self, *args, event: Event | None = None, **kwargs) -> None:
         self.event = event
@@ -94,6 +97,8 @@ class EventForm(forms.Form):
             del self.fields["occurrences"]
         else:
             del self.fields["remove_cover"]
+        if event is None or not later_occurrences(event).exists():
+            del self.fields["apply_to"]
 
     def clean(self):
         data = super().clean()

@@ -14,7 +14,7 @@ from django.utils import timezone
 from accounts.models import User
 from accounts.roles import MANAGE_EVENTS
 from events.emails import join_link_for
-from events.models import RSVP, Attendance, Event, EventFeedback, Format, RSVPStatus
+from events.models import RSVP, Attendance, Event, EventFeedback, Format, RSVPStatus, Status
 from events.permissions import can_see_event
 
 LISTED_ATTENDEES = 30
@@ -87,6 +87,15 @@ def other_occurrences(*, user, event: Event, limit: int = 8) -> list[Event]:
         return []
     return list(Event.objects.visible_to(user).upcoming().filter(series_id=event.series_id).exclude(pk=event.pk)
                 .order_by("starts_at", "pk")[:limit])
+
+
+def later_occurrences(event: Event):
+    """The occurrences of the event's series after it that can still change: not cancelled, not over."""
+    if event.series_id is None:
+        return Event.objects.none()
+    return (Event.objects.filter(series_id=event.series_id, starts_at__gt=event.starts_at,
+                                 ends_at__gt=timezone.now())
+            .exclude(status=Status.CANCELLED).order_by("starts_at"))
 
 
 def public_attendees(*, event: Event, limit: int = LISTED_ATTENDEES) -> tuple[list[User], int]:

@@ -14,6 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from community.markup import excerpt
@@ -238,15 +239,23 @@ def edit(request: HttpRequest, pk: int) -> HttpResponse:
     form = EventForm(request.POST or None, request.FILES or None, event=event)
     if request.method == "POST" and form.is_valid():
         kwargs = form.action_kwargs()
+        remove_cover = form.cleaned_data.get("remove_cover", False)
         try:
-            event = actions.event_update(actor=request.user, event=event,
-                                         remove_cover=form.cleaned_data.get("remove_cover", False), **kwargs)
+            if form.cleaned_data.get("apply_to") == "following":
+                edited = actions.series_update_following(actor=request.user, event=event, remove_cover=remove_cover,
+                                                         **kwargs)
+                event = edited[0]
+                saved = ngettext("Event saved, and %(n)s later occurrence.",
+                                 "Event saved, and %(n)s later occurrences.", len(edited) - 1) % {"n": len(edited) - 1}
+            else:
+                event = actions.event_update(actor=request.user, event=event, remove_cover=remove_cover, **kwargs)
+                saved = _("Event saved.")
             if "publish" in request.POST:
                 event = actions.event_publish(actor=request.user, event=event)
         except EventError as exc:
             form.add_error(None, str(exc))
         else:
-            messages.success(request, _("Event saved."))
+            messages.success(request, saved)
             return redirect(event.get_absolute_url())
     return render(request, "events/form.html", {"nav": "events", "form": form, "event": event})
 

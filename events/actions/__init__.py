@@ -20,11 +20,13 @@ from events.actions.manage import (
     series_create,
 )
 from events.actions.rsvp import promote_waitlisted, rsvp_cancel, rsvp_set
+from events.actions.series import series_update_following
 
 __all__ = [
     "attendance_close", "attendees_message", "checkin_mark", "event_cancel", "event_create", "event_publish",
     "event_update", "feed_get_or_create", "feed_regenerate", "feed_revoke", "feedback_submit",
     "may_give_feedback", "message_deliver", "occurrence_starts", "promote_waitlisted", "reminder_deliver",
-    "reminders_claim_due", "rsvp_cancel", "rsvp_set", "series_create", "survey_deliver", "surveys_claim_due",
+    "reminders_claim_due", "rsvp_cancel", "rsvp_set", "series_create", "series_update_following", "survey_deliver",
+    "surveys_claim_due",
     "update_deliver",
 ]
