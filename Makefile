@@ -39,7 +39,7 @@ demo: seed
 	@trap 'kill 0' EXIT INT TERM; \
 	  $(BIN)/python manage.py db_worker --queue-name '*' --interval 1 & \
 	  $(BIN)/python manage.py run_scheduler & \
-	  $(BIN)/python manage.py runserver $(HOST):$(PORT) --noreload
+	  $(BIN)/uvicorn config.asgi:application --host $(HOST) --port $(PORT) --ws websockets-sansio --lifespan off
 
 test: setup
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -3,7 +3,7 @@
     .venv/bin/python bench/forum_pages.py [--engines sqlite postgres] [-n 200]
 
 For each database engine: seeds the shared workload (../shared/bench/peers/workload.py) into a fresh database
-through our own actions, serves it with the production settings (DEBUG off) under daphne with one process,
+through our own actions, serves it with the production settings (DEBUG off) under uvicorn with one process,
 does the same for Spirit (gunicorn, one worker, same engine, seeded by the peer's own script), and times the
 latest-topics list, a category list, and the hot topic's first and last page, anonymous and as a member,
 alternating the two sites page by page. Prints medians, p95s and the ratio ours/Spirit (target <= 0.5).
@@ -111,7 +111,8 @@ def our_site(engine: str, workdir: Path) -> tuple[subprocess.Popen, str, dict[st
     out = run([PY, "manage.py", "shell", "-c", "from bench.forum_seed import seed; seed()"], cwd=ROOT, env=env)
     print(f"  ours: seeded through our actions in {time.perf_counter() - started:.0f}s", flush=True)
     values = dict(re.findall(r"^(HOT|CATEGORY|SESSION)=(.*)$", out, re.M))
-    proc, base = start([PY, "-m", "daphne", "-b", "127.0.0.1", "-p", "{port}", "config.asgi:application"],
+    proc, base = start([PY, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1", "--port", "{port}",
+                        "--ws", "websockets-sansio", "--lifespan", "off", "--no-access-log"],
                        cwd=ROOT, env=env, url_path="/healthz")
     hot = values["HOT"].rstrip("/") + "/"
     paths = {"latest": "/", "category": values["CATEGORY"], "hot first page": hot,

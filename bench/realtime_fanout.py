@@ -2,7 +2,7 @@
 
     REDIS_URL=redis://127.0.0.1:6379/0 .venv/bin/python bench/realtime_fanout.py [--levels 100,500,1000]
 
-Starts the production ASGI server as production runs it (daphne, one process, config.settings.production,
+Starts the production ASGI server as production runs it (uvicorn, one process, config.settings.production,
 Redis channel layer and cache, a file database made for the run), opens websocket clients on one topic stream
 (loopback only), posts replies over HTTP as a signed-in member and prints, per level:
 
@@ -146,22 +146,22 @@ class Server:
         return out.stdout
 
     def start(self) -> None:
-        log = open(self.workdir / "daphne.log", "ab")
-        daphne = Path(PYTHON).with_name("daphne")
-        command = [str(daphne)] if daphne.exists() else [PYTHON, "-m", "daphne"]
-        self.proc = subprocess.Popen([*command, "-b", "127.0.0.1", "-p", str(self.port), "config.asgi:application"],
+        log = open(self.workdir / "server.log", "ab")
+        self.proc = subprocess.Popen([PYTHON, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1",
+                                      "--port", str(self.port), "--ws", "websockets-sansio", "--lifespan", "off",
+                                      "--no-access-log"],
                                      cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
                                      start_new_session=True)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError((self.workdir / "daphne.log").read_text()[-3000:])
+                raise RuntimeError((self.workdir / "server.log").read_text()[-3000:])
             try:
                 with urllib.request.urlopen(f"{self.base}/healthz", timeout=2):
                     return
             except OSError:
                 time.sleep(0.2)
-        raise RuntimeError("daphne did not answer within 60 s")
+        raise RuntimeError("the server did not answer within 60 s")
 
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:
@@ -252,7 +252,7 @@ async def run(levels: list[int], replies: int, burst: int, concurrency: int, red
     results = []
     with tempfile.TemporaryDirectory(prefix="fanout-") as tmp:
         server = Server(Path(tmp), redis_url)
-        print(f"preparing a database and starting daphne on {server.base} ...", flush=True)
+        print(f"preparing a database and starting uvicorn on {server.base} ...", flush=True)
         server.manage("migrate", "--no-input", "-v", "0")
         data = json.loads(server.manage("shell", "-c", SETUP).strip().splitlines()[-1])
         server.start()

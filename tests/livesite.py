@@ -1,7 +1,7 @@
-"""A real ASGI server process (daphne) on its own database, for browser and multi-process tests.
+"""A real ASGI server process (uvicorn) on its own database, for browser and multi-process tests.
 
 pytest-django's live_server is a threaded WSGI server inside the test process: it cannot serve websockets,
-and a restart cannot be tested. So these tests start daphne as a separate process, exactly as production
+and a restart cannot be tested. So these tests start uvicorn as a separate process, exactly as production
 runs it, on a file database that the test process can also open.
 """
 
@@ -29,7 +29,7 @@ def free_port() -> int:
 
 @dataclass
 class LiveSite:
-    """A migrated database and one or more daphne processes serving it."""
+    """A migrated database and one or more uvicorn processes serving it."""
 
     workdir: Path
     env: dict[str, str] = field(default_factory=dict)
@@ -67,9 +67,10 @@ class LiveSite:
 
     def start(self, port: int | None = None) -> str:
         port = port or free_port()
-        log = open(self.workdir / f"daphne-{port}.log", "ab")
+        log = open(self.workdir / f"server-{port}.log", "ab")
         proc = subprocess.Popen(
-            [PYTHON, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
+            [PYTHON, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1", "--port", str(port),
+             "--ws", "websockets-sansio", "--lifespan", "off", "--timeout-graceful-shutdown", "5"],
             cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )
         self.processes[port] = proc
@@ -77,14 +78,14 @@ class LiveSite:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if proc.poll() is not None:
-                raise RuntimeError(f"daphne exited: {(self.workdir / f'daphne-{port}.log').read_text()[-3000:]}")
+                raise RuntimeError(f"server exited: {(self.workdir / f'server-{port}.log').read_text()[-3000:]}")
             try:
                 with urllib.request.urlopen(f"{url}/healthz", timeout=2) as response:
                     if response.status == 200:
                         return url
             except OSError:
                 time.sleep(0.2)
-        raise RuntimeError("daphne did not answer /healthz within 60 s")
+        raise RuntimeError("the server did not answer /healthz within 60 s")
 
     def stop(self, port: int) -> None:
         proc = self.processes.pop(port)

@@ -92,7 +92,7 @@ _hubs: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def hub() -> Hub:
-    """The hub of the running event loop (daphne has one; each test has its own)."""
+    """The hub of the running event loop (a server process has one; each test has its own)."""
     loop = asyncio.get_running_loop()
     current = _hubs.get(loop)
     if current is None:

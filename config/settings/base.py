@@ -44,7 +44,6 @@ SITE_URL = env("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 SITE_NAME = env("SITE_NAME", "Brand Community")
 
 INSTALLED_APPS = [
-    "daphne",  # before staticfiles so that `runserver` is the ASGI server and serves websockets
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",

@@ -1,6 +1,6 @@
 """Two ASGI server processes on one Redis share the fan-out: a reply posted through A reaches a socket on B.
 
-Runs with `make test-browser` (REDIS_URL set, Redis started if it is not running). Both daphne processes serve one file
+Runs with `make test-browser` (REDIS_URL set, Redis started if it is not running). Both server processes serve one file
 database (tests.livesite), as production's workers share PostgreSQL.
 """
 
