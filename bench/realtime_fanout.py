@@ -8,8 +8,8 @@ Redis channel layer and cache, a file database made for the run), opens websocke
 
 - delivery latency p50 / p99 / max: from the HTTP response of the reply to each client's receipt of the
   forum.post event (a receipt before the response counts as 0 ms);
-- deliveries per second: a burst of replies posted back to back, every event frame (forum.post and
-  forum.topic) received by every client, divided by the time from the first POST to the last receipt;
+- deliveries per second: a burst of replies posted back to back, every event frame (one forum.post per
+  reply) received by every client, divided by the time from the first POST to the last receipt;
 - memory per idle connection: growth of the server's resident memory (VmRSS) while the level's new clients
   connected and subscribed, divided by their number.
 

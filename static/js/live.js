@@ -196,7 +196,16 @@
     return document.querySelector('[data-topic="' + topicId + '"] [data-posts]') || document.querySelector("[data-posts]");
   }
 
+  // A new reply carries the topic's reply count (one frame per reply); forum.topic carries it too.
+  function showReplyCount(event) {
+    if (typeof event.reply_count !== "number") return;
+    document.querySelectorAll("[data-reply-count]").forEach(function (el) {
+      el.textContent = interpolate(ngettext("%(n)s reply", "%(n)s replies", event.reply_count), { n: event.reply_count });
+    });
+  }
+
   function applyPost(event) {
+    showReplyCount(event);
     var container = postsContainer(event.topic_id);
     if (!container) return;
     var existing = container.querySelector('[data-post-id="' + event.post_id + '"]');
@@ -264,11 +273,7 @@
         }
       });
     }
-    if (typeof event.reply_count === "number") {
-      document.querySelectorAll("[data-reply-count]").forEach(function (el) {
-        el.textContent = interpolate(ngettext("%(n)s reply", "%(n)s replies", event.reply_count), { n: event.reply_count });
-      });
-    }
+    showReplyCount(event);
     if ("accepted_answer_id" in event) {
       document.querySelectorAll("[data-post-id]").forEach(function (post) {
         post.classList.toggle("post-accepted", String(event.accepted_answer_id) === post.getAttribute("data-post-id"));

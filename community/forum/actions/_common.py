@@ -65,16 +65,22 @@ def post_fragment(post: Post) -> str:
     return render_to_string("forum/_post.html", {"post": post, "topic": post.topic, "live": True, "links": links})
 
 
-def publish_post(post: Post, op: str) -> None:
+def publish_post(post: Post, op: str, *, counts_of: Topic | None = None) -> None:
+    """A post on its topic's stream. `counts_of`: the topic, whose reply count and last post number ride along
+    (a new reply: one frame per reader instead of this and a forum.topic)."""
     event: dict = {"type": "forum.post", "op": op, "topic_id": post.topic_id, "post_id": post.pk,
                    "number": post.number}
     if op != "remove":
         event["html"] = post_fragment(post)
+    if counts_of is not None:
+        event.update(reply_count=counts_of.reply_count, last_post_number=counts_of.last_post_number)
     realtime.publish_on_commit(realtime.topic_stream(post.topic_id), event)
 
 
-def publish_topic(topic: Topic, op: str = "change", *, lists: bool = True, **extra) -> None:
-    """Topic state on its own stream, and a list event on the latest and category streams."""
+def publish_topic(topic: Topic, op: str = "change", *, lists: bool = True, own_stream: bool = True,
+                  **extra) -> None:
+    """Topic state on its own stream (unless `own_stream` is False), and a list event on the latest and
+    category streams."""
     state = {
         "type": "forum.topic", "op": op, "topic_id": topic.pk, "category_id": topic.category_id,
         "title": topic.title, "pinned": topic.pinned, "locked": topic.locked, "closed": topic.closed,
@@ -82,7 +88,8 @@ def publish_topic(topic: Topic, op: str = "change", *, lists: bool = True, **ext
         "accepted_answer_id": topic.accepted_answer_id, "deleted": topic.deleted_at is not None,
     }
     state.update(extra)
-    realtime.publish_on_commit(realtime.topic_stream(topic.pk), state)
+    if own_stream:
+        realtime.publish_on_commit(realtime.topic_stream(topic.pk), state)
     if lists:
         list_event = {"type": "forum.topic", "op": op, "topic_id": topic.pk, "category_id": topic.category_id}
         realtime.publish_on_commit(realtime.latest_stream(), list_event)

@@ -261,10 +261,10 @@ def _announce_reply(post: Post, mentioned: list[User], quote_post: Post | None) 
     for user in watchers:
         if user.pk in readers:
             notify_once(sent, recipient=user, kind="watching", actor=post.author, target=post, url=url)
-    # Both events stay on the topic stream: static/js/live.js takes the reply count from forum.topic, and
-    # tests/realtime expect exactly these two events per reply (see the forum README, "Live events").
-    publish_post(post, "add")
-    publish_topic(topic, "change")
+    # One frame per reader of the topic: the reply carries the topic's new counts (static/js/live.js reads
+    # them from forum.post); the lists get their forum.topic change (forum README, "Live events").
+    publish_post(post, "add", counts_of=topic)
+    publish_topic(topic, "change", own_stream=False)
 
 
 def post_publish_approved(post: Post) -> None:
