@@ -1,4 +1,4 @@
-"""config.templatetags (a `{% url %}` remembering constant results, the language options) and config.storage."""
+"""config.templatetags.site (a `{% url %}` remembering constant results, the language options) and config.storage."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from django.urls import NoReverseMatch, reverse, set_script_prefix
 from django.utils import translation
 
 from config.storage import StaticFilesStorage
-from config.templatetags import memo, site
+from config.templatetags import site
 
 
 def render(source: str, context: dict | None = None, request=None) -> str:
@@ -20,9 +20,9 @@ def render(source: str, context: dict | None = None, request=None) -> str:
 
 @pytest.fixture(autouse=True)
 def _fresh_memo():
-    memo.urls.clear()
+    site.urls.clear()
     yield
-    memo.urls.clear()
+    site.urls.clear()
     set_script_prefix("/")
 
 
@@ -66,14 +66,14 @@ def test_the_script_prefix_is_part_of_the_key():
 
 def test_a_changed_urlconf_forgets_what_was_remembered(settings):
     render("{% url 'forum:latest' %}")
-    assert memo.urls
+    assert site.urls
     settings.ROOT_URLCONF = "config.urls"  # any change of the setting empties the memo
-    assert not memo.urls
+    assert not site.urls
 
 
 def test_as_var_swallows_a_missing_route_and_remembers_nothing():
     assert render("{% url 'no-such-route' as link %}[{{ link }}]") == "[]"
-    assert not memo.urls
+    assert not site.urls
     with pytest.raises(NoReverseMatch):
         render("{% url 'no-such-route' %}")
 
@@ -86,7 +86,7 @@ def test_the_current_app_from_the_request_is_part_of_the_key():
     request = RequestFactory().get("/")
     request.current_app = "forum"
     assert render("{% url 'forum:latest' %}", request=request) == reverse("forum:latest", current_app="forum")
-    assert {key[3][0] for key in memo.urls} == {"forum"}
+    assert {key[3][0] for key in site.urls} == {"forum"}
 
 
 @pytest.mark.parametrize("language", ["en", "sw", "lv", "hy"])
